@@ -1,0 +1,108 @@
+import { redactSecrets } from './secrets.js';
+
+export const ERROR_CODES = [
+  'invalid_config',
+  'invalid_session_id',
+  'auth_failed',
+  'rate_limited',
+  'content_filtered',
+  'context_length_exceeded',
+  'remote_session_not_found',
+  'provider_error',
+  'provider_unavailable',
+  'timeout',
+  'aborted',
+  'tool_input_invalid',
+  'tool_failed',
+  'output_invalid',
+  'max_steps_exceeded',
+  'store_conflict',
+  'store_unavailable',
+  'transcript_invalid',
+] as const;
+
+export type CloudhopErrorCode = (typeof ERROR_CODES)[number];
+
+/** Codes a retry (or a failover to another runtime) can cure. */
+const RETRYABLE_BY_DEFAULT: ReadonlySet<CloudhopErrorCode> = new Set([
+  'rate_limited',
+  'provider_unavailable',
+  'timeout',
+  'remote_session_not_found',
+]);
+
+export interface CloudhopErrorOptions {
+  retryable?: boolean;
+  status?: number;
+  retryAfterMs?: number;
+  runtimeId?: string;
+  cause?: unknown;
+  /** content_filtered: the filtered categories, e.g. ['self_harm']. */
+  categories?: string[];
+  /** transcript_invalid / invalid_config: where the first bad field is. */
+  path?: string;
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+export class CloudhopError extends Error {
+  override readonly name = 'CloudhopError';
+  readonly code: CloudhopErrorCode;
+  readonly retryable: boolean;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  readonly runtimeId?: string;
+  readonly categories?: string[];
+  readonly path?: string;
+  declare readonly cause?: unknown;
+
+  constructor(code: CloudhopErrorCode, message: string, options: CloudhopErrorOptions = {}) {
+    super(redactSecrets(message));
+    this.code = code;
+    this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    if (options.status !== undefined) this.status = options.status;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.runtimeId !== undefined) this.runtimeId = options.runtimeId;
+    if (options.categories !== undefined) this.categories = options.categories;
+    if (options.path !== undefined) this.path = options.path;
+    // The cause is kept for debugging but hidden from enumeration, so JSON.stringify and
+    // util.inspect never walk into a vendor object that might hold a request or a header.
+    if (options.cause !== undefined) {
+      Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false, writable: false });
+    }
+  }
+
+  toJSON(): Record<string, unknown> {
+    const json: Record<string, unknown> = {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+    };
+    for (const key of ['status', 'retryAfterMs', 'runtimeId', 'categories', 'path'] as const) {
+      if (this[key] !== undefined) json[key] = this[key];
+    }
+    if (this.cause !== undefined) json.cause = describeCause(this.cause);
+    return json;
+  }
+
+  [INSPECT](): string {
+    return `CloudhopError [${this.code}]: ${this.message} ${JSON.stringify(this.toJSON())}`;
+  }
+
+  static is(value: unknown, code?: CloudhopErrorCode): value is CloudhopError {
+    return value instanceof CloudhopError && (code === undefined || value.code === code);
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return redactSecrets(`${cause.name}: ${cause.message}`);
+  return redactSecrets(String(cause));
+}
+
+export function isAbortError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'AbortError' || error.name === 'APIUserAbortError' || error.name === 'TimeoutError')
+  );
+}

@@ -1,0 +1,33 @@
+import type { CloudhopError } from './errors.js';
+import type { Item } from './items.js';
+import type { Usage } from './usage.js';
+
+/** What a turn returns; `stream(...).result` resolves to the same shape. */
+export interface RunResult<Output = unknown> {
+  text: string;
+  /** Present when the turn was run with an `output` schema: the validated, typed object. */
+  output: Output;
+  /** The items this turn added to the session. */
+  items: Item[];
+  usage: Usage;
+  runtimeId: string;
+  /** The session version after this turn was committed. */
+  sessionVersion: number;
+}
+
+/** Events a runtime may emit while a model step is under way. */
+export type RuntimeEvent =
+  | { type: 'text-delta'; delta: string }
+  | { type: 'session-reseeded'; runtimeId: string; reason: string }
+  | { type: 'retry'; attempt: number; delayMs: number; error: CloudhopError }
+  | { type: 'failover'; from: string; to: string; error: CloudhopError };
+
+export type AgentEvent =
+  | { type: 'turn-start'; sessionId: string; namespace: string; runtimeId: string }
+  | RuntimeEvent
+  | { type: 'tool-call'; callId: string; name: string; input: unknown }
+  | { type: 'tool-result'; callId: string; output: string; isError: boolean }
+  | { type: 'step-finish'; usage: Usage; finishReason: FinishReason }
+  | { type: 'turn-finish'; result: RunResult };
+
+export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter' | 'other';

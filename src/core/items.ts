@@ -1,0 +1,86 @@
+import * as z from 'zod/v4';
+import { newId } from './ids.js';
+
+export const textPartSchema = z.object({ type: z.literal('text'), text: z.string() }).strict();
+export const imagePartSchema = z
+  .object({
+    type: z.literal('image'),
+    mediaType: z.string().min(1),
+    data: z.string().optional(),
+    url: z.string().optional(),
+  })
+  .strict()
+  .refine((part) => part.data !== undefined || part.url !== undefined, {
+    message: 'an image part needs `data` (base64) or `url`',
+  });
+export const partSchema = z.union([textPartSchema, imagePartSchema]);
+
+const itemBase = { id: z.string().min(1), createdAt: z.string().min(1) };
+
+export const messageItemSchema = z
+  .object({
+    type: z.literal('message'),
+    ...itemBase,
+    role: z.enum(['user', 'assistant', 'system']),
+    content: z.array(partSchema),
+  })
+  .strict();
+
+export const toolCallItemSchema = z
+  .object({
+    type: z.literal('tool_call'),
+    ...itemBase,
+    callId: z.string().min(1),
+    name: z.string().min(1),
+    arguments: z.string(),
+  })
+  .strict();
+
+export const toolResultItemSchema = z
+  .object({
+    type: z.literal('tool_result'),
+    ...itemBase,
+    callId: z.string().min(1),
+    output: z.string(),
+    isError: z.boolean().optional(),
+  })
+  .strict();
+
+export const reasoningItemSchema = z
+  .object({
+    type: z.literal('reasoning'),
+    ...itemBase,
+    summary: z.string().optional(),
+    provider: z.object({ family: z.string().min(1), data: z.unknown() }).strict().optional(),
+  })
+  .strict();
+
+export const itemSchema = z.discriminatedUnion('type', [
+  messageItemSchema,
+  toolCallItemSchema,
+  toolResultItemSchema,
+  reasoningItemSchema,
+]);
+
+export type TextPart = z.infer<typeof textPartSchema>;
+export type ImagePart = z.infer<typeof imagePartSchema>;
+export type Part = z.infer<typeof partSchema>;
+export type MessageItem = z.infer<typeof messageItemSchema>;
+export type ToolCallItem = z.infer<typeof toolCallItemSchema>;
+export type ToolResultItem = z.infer<typeof toolResultItemSchema>;
+export type ReasoningItem = z.infer<typeof reasoningItemSchema>;
+export type Item = z.infer<typeof itemSchema>;
+
+type NewItem<T extends Item> = Omit<T, 'id' | 'createdAt'>;
+
+/** Stamps a cloudhop id and creation time on an item a runtime or the agent produced. */
+export function createItem<T extends Item>(item: NewItem<T>): T {
+  return { ...item, id: newId(), createdAt: new Date().toISOString() } as T;
+}
+
+export function textOf(item: MessageItem): string {
+  return item.content
+    .filter((part): part is TextPart => part.type === 'text')
+    .map((part) => part.text)
+    .join('');
+}

@@ -1,0 +1,32 @@
+export { CloudhopError, ERROR_CODES } from './core/errors.js';
+export type { CloudhopErrorCode, CloudhopErrorOptions } from './core/errors.js';
+export type { AgentEvent, FinishReason, RunResult, RuntimeEvent } from './core/events.js';
+export { newId } from './core/ids.js';
+export { createItem, itemSchema, partSchema } from './core/items.js';
+export type { ImagePart, Item, MessageItem, Part, ReasoningItem, TextPart, ToolCallItem, ToolResultItem } from './core/items.js';
+export { DEFAULT_NAMESPACE } from './core/store.js';
+export type {
+  AppendOptions,
+  Binding,
+  Lease,
+  ListOptions,
+  ListResult,
+  RemoteHandle,
+  SessionKey,
+  SessionSnapshot,
+  SessionStore,
+} from './core/store.js';
+export type { Usage } from './core/usage.js';
+export { DEFAULT_RETRY_POLICY, parseRetryAfter } from './runtime/retry.js';
+export type { RetryPolicy } from './runtime/retry.js';
+export type {
+  DispatchContext,
+  OutputSpec,
+  RemoteState,
+  Runtime,
+  StepContext,
+  StepRequest,
+  StepResult,
+  ToolSpec,
+} from './runtime/runtime.js';
+export { memoryStore } from './stores/memory.js';

@@ -1,0 +1,144 @@
+import { CloudhopError } from '../core/errors.js';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (so maxRetries 2 means at most 3 attempts). */
+  maxRetries: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** A server's retry-after above this is capped to it. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxRetries: 2,
+  initialDelayMs: 500,
+  maxDelayMs: 8_000,
+  maxRetryAfterMs: 60_000,
+};
+
+type HeaderSource = Headers | Record<string, string | string[] | undefined> | undefined | null;
+
+function header(headers: HeaderSource, name: string): string | undefined {
+  if (!headers) return undefined;
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+  const record = headers as Record<string, string | string[] | undefined>;
+  const key = Object.keys(record).find((k) => k.toLowerCase() === name);
+  const value = key === undefined ? undefined : record[key];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Reads a server's requested delay: `retry-after-ms`, then `x-ms-retry-after-ms`, then
+ * `retry-after` in seconds or as an HTTP date. Undefined when none is usable.
+ */
+export function parseRetryAfter(headers: HeaderSource, now = Date.now()): number | undefined {
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const value = header(headers, name);
+    if (value !== undefined && value.trim() !== '') {
+      const ms = Number(value);
+      if (Number.isFinite(ms) && ms >= 0) return ms;
+    }
+  }
+  const retryAfter = header(headers, 'retry-after')?.trim();
+  if (!retryAfter) return undefined;
+  const seconds = Number(retryAfter);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
+  const date = Date.parse(retryAfter);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Full-jitter exponential backoff, or the server's delay when it gave one. */
+export function retryDelay(policy: RetryPolicy, retryIndex: number, error: CloudhopError): number {
+  if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, policy.maxRetryAfterMs);
+  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** retryIndex);
+  return Math.round(Math.random() * ceiling);
+}
+
+/** The error a turn ends with once `signal` fired: its reason when that is ours, else `aborted`. */
+export function abortError(signal: AbortSignal): CloudhopError {
+  if (signal.reason instanceof CloudhopError) return signal.reason;
+  return new CloudhopError('aborted', 'The turn was aborted by its AbortSignal; nothing was committed.', {
+    retryable: false,
+  });
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface AttemptOptions {
+  policy: RetryPolicy;
+  /** The turn's signal (caller abort or turn timeout). */
+  signal: AbortSignal;
+  /** Per-attempt timeout. */
+  timeoutMs?: number;
+  runtimeId?: string;
+  /** Whether another attempt is still safe (false once a stream has shown partial output). */
+  canRetry?: () => boolean;
+  onRetry?: (event: { attempt: number; delayMs: number; error: CloudhopError }) => void;
+}
+
+function asCloudhopError(error: unknown, runtimeId: string | undefined): CloudhopError {
+  if (error instanceof CloudhopError) return error;
+  return new CloudhopError(
+    'provider_error',
+    `The runtime failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error, runtimeId, retryable: false },
+  );
+}
+
+/**
+ * Runs `attempt` with the policy's retries. Each attempt gets its own signal that also fires on
+ * the per-attempt timeout; a timed-out attempt becomes a retryable `timeout` error.
+ */
+export async function withRetry<T>(
+  attempt: (signal: AbortSignal) => Promise<T>,
+  options: AttemptOptions,
+): Promise<T> {
+  for (let retryIndex = 0; ; retryIndex++) {
+    if (options.signal.aborted) throw abortError(options.signal);
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(options.signal.reason);
+    options.signal.addEventListener('abort', onOuterAbort, { once: true });
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              controller.abort(
+                new CloudhopError(
+                  'timeout',
+                  `The request got no complete answer within timeoutMs (${options.timeoutMs} ms). Raise timeoutMs or check the endpoint.`,
+                  { runtimeId: options.runtimeId },
+                ),
+              ),
+            options.timeoutMs,
+          );
+    let error: CloudhopError;
+    try {
+      return await attempt(controller.signal);
+    } catch (caught) {
+      error = controller.signal.aborted ? abortError(controller.signal) : asCloudhopError(caught, options.runtimeId);
+    } finally {
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', onOuterAbort);
+    }
+    if (options.signal.aborted) throw abortError(options.signal);
+    const mayRetry = error.retryable && retryIndex < options.policy.maxRetries && (options.canRetry?.() ?? true);
+    if (!mayRetry) throw error;
+    const delayMs = retryDelay(options.policy, retryIndex, error);
+    options.onRetry?.({ attempt: retryIndex + 1, delayMs, error });
+    await sleep(delayMs, options.signal);
+  }
+}

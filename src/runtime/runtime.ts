@@ -1,0 +1,87 @@
+import type { FinishReason, RuntimeEvent } from '../core/events.js';
+import type { Item } from '../core/items.js';
+import type { RemoteHandle } from '../core/store.js';
+import type { Usage } from '../core/usage.js';
+
+/** A tool as the model sees it. */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  /** JSON Schema (an object schema) of the tool's input. */
+  parameters: Record<string, unknown>;
+}
+
+/** A structured-output request: the model must answer with JSON that fits `schema`. */
+export interface OutputSpec {
+  name: string;
+  schema: Record<string, unknown>;
+}
+
+/** Where a stateful runtime stands with the server for this session. */
+export interface RemoteState {
+  remote: RemoteHandle;
+  /** How many of `StepRequest.items` the server already holds; the runtime sends the rest. */
+  syncedCount: number;
+}
+
+export interface StepRequest {
+  /** Instructions (system prompt). Configuration, never part of the transcript. */
+  instructions?: string;
+  /**
+   * The context: for a stateless runtime the items the context policy kept; for a stateful one
+   * the whole session transcript followed by this turn's items so far.
+   */
+  items: Item[];
+  tools: ToolSpec[];
+  output?: OutputSpec;
+  /** Stream text deltas through `StepContext.emit` as they arrive. */
+  stream: boolean;
+  /** Stateful runtimes only: the binding to resume from; absent means start a new remote session. */
+  remoteState?: RemoteState;
+}
+
+export interface StepContext {
+  /** Aborts on the caller's signal, the per-request timeout, or the turn timeout. */
+  signal: AbortSignal;
+  emit(event: RuntimeEvent): void;
+  /** Per-request timeout in ms, for clients that take one. */
+  timeoutMs?: number;
+}
+
+export interface StepResult {
+  /** Items the model produced in this step: reasoning, an assistant message, tool calls. */
+  items: Item[];
+  finishReason: FinishReason;
+  usage: Usage;
+  /** Stateful runtimes: the handle now holding the whole context including `items`. */
+  remote?: RemoteHandle;
+  /** The runtime that actually answered (differs from the runtime's id behind `failover`). */
+  runtimeId?: string;
+}
+
+/** How the agent runs one step on a runtime: with its retry policy, timeout and events. */
+export type StepRunner = (runtime: Runtime, request: StepRequest) => Promise<StepResult>;
+
+export interface DispatchContext {
+  emit(event: RuntimeEvent): void;
+  /** Runs a step on a member runtime with the agent's retries; resolves with `runtimeId` set. */
+  runStep: StepRunner;
+}
+
+/**
+ * An adapter to one endpoint + model. `stateless` runtimes receive the whole context on every
+ * step; `stateful` ones receive `remoteState` and send only what the server has not seen.
+ */
+export interface Runtime {
+  readonly id: string;
+  readonly kind: 'stateless' | 'stateful';
+  /** Provider family for opaque reasoning data: replayed only to a runtime of the same family. */
+  readonly family: string;
+  step(request: StepRequest, context: StepContext): Promise<StepResult>;
+  /**
+   * Optional capability of composite runtimes (failover): choose which member runtimes run the
+   * step. `prepare` builds the request a given member needs (its context and binding).
+   */
+  dispatch?(prepare: (member: Runtime) => StepRequest, context: DispatchContext): Promise<StepResult>;
+  close?(): Promise<void>;
+}

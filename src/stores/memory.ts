@@ -1,0 +1,129 @@
+import { CloudhopError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { Item } from '../core/items.js';
+import {
+  type AppendOptions,
+  type Binding,
+  DEFAULT_LOCK_WAIT_MS,
+  DEFAULT_NAMESPACE,
+  type Lease,
+  type ListOptions,
+  type ListResult,
+  type SessionKey,
+  type SessionSnapshot,
+  type SessionStore,
+} from '../core/store.js';
+import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
+
+interface MemorySession {
+  items: Item[];
+  bindings: Record<string, Binding>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface HeldLease {
+  token: string;
+  expiresAt: number;
+}
+
+const LOCK_POLL_MS = 10;
+
+/** A store in this process's memory: the default, and the reference the conformance suite checks. */
+export function memoryStore(): SessionStore {
+  // JSON of the [namespace, id] pair: distinct pairs can never produce the same key.
+  const sessions = new Map<string, MemorySession>();
+  const leases = new Map<string, HeldLease>();
+  let closed = false;
+  const keyOf = (key: SessionKey) => JSON.stringify([key.namespace, key.sessionId]);
+  const ensureOpen = () => {
+    if (closed) throw new CloudhopError('store_unavailable', 'This memoryStore was closed; create a new one.');
+  };
+
+  function leaseHolds(mapKey: string, token: string): boolean {
+    const held = leases.get(mapKey);
+    return held !== undefined && held.token === token && held.expiresAt > Date.now();
+  }
+
+  return {
+    async load(key) {
+      ensureOpen();
+      const session = sessions.get(keyOf(key));
+      if (!session) return undefined;
+      const snapshot: SessionSnapshot = {
+        items: structuredClone(session.items),
+        version: session.items.length,
+        bindings: structuredClone(session.bindings),
+        meta: { createdAt: session.createdAt, updatedAt: session.updatedAt },
+      };
+      return snapshot;
+    },
+
+    async append(key, items, options: AppendOptions) {
+      ensureOpen();
+      const mapKey = keyOf(key);
+      const existing = sessions.get(mapKey);
+      const version = existing?.items.length ?? 0;
+      if (options.lease && !leaseHolds(mapKey, options.lease.token)) throw leaseConflict(key);
+      if (version !== options.expectedVersion) throw versionConflict(key, options.expectedVersion, version);
+      const now = new Date().toISOString();
+      const session = existing ?? { items: [], bindings: {}, createdAt: now, updatedAt: now };
+      session.items.push(...structuredClone(items));
+      if (options.binding) session.bindings[options.binding.runtimeId] = structuredClone(options.binding);
+      session.updatedAt = now;
+      sessions.set(mapKey, session);
+      return session.items.length;
+    },
+
+    async lock(key, ttlMs, options = {}) {
+      ensureOpen();
+      const mapKey = keyOf(key);
+      const waitMs = assertLeaseWait(ttlMs, options.waitMs ?? DEFAULT_LOCK_WAIT_MS);
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const held = leases.get(mapKey);
+        if (!held || held.expiresAt <= Date.now()) {
+          const token = newId();
+          leases.set(mapKey, { token, expiresAt: Date.now() + ttlMs });
+          const lease: Lease = {
+            token,
+            release: async () => {
+              if (leases.get(mapKey)?.token === token) leases.delete(mapKey);
+            },
+          };
+          return lease;
+        }
+        if (Date.now() >= deadline) throw leaseConflict(key, waitMs);
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      }
+    },
+
+    async delete(key) {
+      ensureOpen();
+      sessions.delete(keyOf(key));
+      leases.delete(keyOf(key));
+    },
+
+    async list(options: ListOptions = {}): Promise<ListResult> {
+      ensureOpen();
+      const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+      const limit = options.limit ?? 100;
+      const ids: string[] = [];
+      for (const mapKey of sessions.keys()) {
+        const [ns, id] = JSON.parse(mapKey) as [string, string];
+        if (ns === namespace) ids.push(id);
+      }
+      ids.sort();
+      const after = options.cursor;
+      const page = (after === undefined ? ids : ids.filter((id) => id > after)).slice(0, limit);
+      const hasMore = page.length === limit && ids[ids.length - 1] !== page[page.length - 1];
+      return hasMore ? { ids: page, cursor: page[page.length - 1] } : { ids: page };
+    },
+
+    async close() {
+      closed = true;
+      sessions.clear();
+      leases.clear();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { CloudhopError } from '../core/errors.js';
+import type { SessionKey } from '../core/store.js';
+
+/** Errors every store raises with the same codes and wording. */
+
+export function versionConflict(key: SessionKey, expected: number, actual: number): CloudhopError {
+  return new CloudhopError(
+    'store_conflict',
+    `Session "${key.sessionId}" (namespace "${key.namespace}") is at version ${actual}, not the expected ${expected}: another writer got there first. Reload the session and retry.`,
+    { retryable: true },
+  );
+}
+
+export function leaseConflict(key: SessionKey, waitedMs?: number): CloudhopError {
+  const message =
+    waitedMs === undefined
+      ? `The lease on session "${key.sessionId}" (namespace "${key.namespace}") expired or was taken over; nothing was written. Take a new lease and retry.`
+      : `Session "${key.sessionId}" (namespace "${key.namespace}") stayed locked by another turn for ${waitedMs} ms. Retry later or raise waitMs.`;
+  return new CloudhopError('store_conflict', message, { retryable: true });
+}
+
+export function assertLeaseWait(ttlMs: number, waitMs: number): number {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new CloudhopError('invalid_config', `lock ttlMs must be a positive number of milliseconds (got ${ttlMs}).`);
+  }
+  if (!Number.isFinite(waitMs) || waitMs < 0) {
+    throw new CloudhopError('invalid_config', `lock waitMs must be zero or a positive number (got ${waitMs}).`);
+  }
+  return waitMs;
+}
+
+/** Anything a store driver throws that is not ours surfaces as store_unavailable (never retried). */
+export function storeUnavailable(error: unknown, what: string): CloudhopError {
+  if (error instanceof CloudhopError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new CloudhopError(
+    'store_unavailable',
+    `The session store failed while ${what}: ${detail}. Nothing was committed; check that the store is reachable and retry.`,
+    { cause: error, retryable: false },
+  );
+}
