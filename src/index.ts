@@ -1,10 +1,24 @@
-export { CloudhopError, ERROR_CODES } from './core/errors.js';
+export type { ContextPolicy } from './agent/context-policy.js';
+export type { Agent, AgentInput, AgentOptions, AgentSession, RunOptions } from './agent/create-agent.js';
+export { createAgent } from './agent/create-agent.js';
+export type { AgentStream } from './agent/event-stream.js';
+export type { Tool, ToolContext, ToolDefinition } from './agent/tool.js';
+export { tool } from './agent/tool.js';
 export type { CloudhopErrorCode, CloudhopErrorOptions } from './core/errors.js';
+export { CloudhopError, ERROR_CODES } from './core/errors.js';
 export type { AgentEvent, FinishReason, RunResult, RuntimeEvent } from './core/events.js';
 export { newId } from './core/ids.js';
+export type {
+  ImagePart,
+  Item,
+  MessageItem,
+  Part,
+  ReasoningItem,
+  TextPart,
+  ToolCallItem,
+  ToolResultItem,
+} from './core/items.js';
 export { createItem, itemSchema, partSchema } from './core/items.js';
-export type { ImagePart, Item, MessageItem, Part, ReasoningItem, TextPart, ToolCallItem, ToolResultItem } from './core/items.js';
-export { DEFAULT_NAMESPACE } from './core/store.js';
 export type {
   AppendOptions,
   Binding,
@@ -16,9 +30,12 @@ export type {
   SessionSnapshot,
   SessionStore,
 } from './core/store.js';
+export { DEFAULT_NAMESPACE } from './core/store.js';
+export type { TranscriptFile } from './core/transcript.js';
+export { exportSession, importSession, parseTranscript, TRANSCRIPT_FORMAT } from './core/transcript.js';
 export type { Usage } from './core/usage.js';
-export { DEFAULT_RETRY_POLICY, parseRetryAfter } from './runtime/retry.js';
 export type { RetryPolicy } from './runtime/retry.js';
+export { DEFAULT_RETRY_POLICY, parseRetryAfter } from './runtime/retry.js';
 export type {
   DispatchContext,
   OutputSpec,

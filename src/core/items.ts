@@ -51,7 +51,10 @@ export const reasoningItemSchema = z
     type: z.literal('reasoning'),
     ...itemBase,
     summary: z.string().optional(),
-    provider: z.object({ family: z.string().min(1), data: z.unknown() }).strict().optional(),
+    provider: z
+      .object({ family: z.string().min(1), data: z.unknown() })
+      .strict()
+      .optional(),
   })
   .strict();
 

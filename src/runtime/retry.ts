@@ -129,13 +129,16 @@ export async function withRetry<T>(
     try {
       return await attempt(controller.signal);
     } catch (caught) {
-      error = controller.signal.aborted ? abortError(controller.signal) : asCloudhopError(caught, options.runtimeId);
+      error = controller.signal.aborted
+        ? abortError(controller.signal)
+        : asCloudhopError(caught, options.runtimeId);
     } finally {
       clearTimeout(timer);
       options.signal.removeEventListener('abort', onOuterAbort);
     }
     if (options.signal.aborted) throw abortError(options.signal);
-    const mayRetry = error.retryable && retryIndex < options.policy.maxRetries && (options.canRetry?.() ?? true);
+    const mayRetry =
+      error.retryable && retryIndex < options.policy.maxRetries && (options.canRetry?.() ?? true);
     if (!mayRetry) throw error;
     const delayMs = retryDelay(options.policy, retryIndex, error);
     options.onRetry?.({ attempt: retryIndex + 1, delayMs, error });

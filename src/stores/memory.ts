@@ -37,7 +37,8 @@ export function memoryStore(): SessionStore {
   let closed = false;
   const keyOf = (key: SessionKey) => JSON.stringify([key.namespace, key.sessionId]);
   const ensureOpen = () => {
-    if (closed) throw new CloudhopError('store_unavailable', 'This memoryStore was closed; create a new one.');
+    if (closed)
+      throw new CloudhopError('store_unavailable', 'This memoryStore was closed; create a new one.');
   };
 
   function leaseHolds(mapKey: string, token: string): boolean {

@@ -21,10 +21,16 @@ export function leaseConflict(key: SessionKey, waitedMs?: number): CloudhopError
 
 export function assertLeaseWait(ttlMs: number, waitMs: number): number {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new CloudhopError('invalid_config', `lock ttlMs must be a positive number of milliseconds (got ${ttlMs}).`);
+    throw new CloudhopError(
+      'invalid_config',
+      `lock ttlMs must be a positive number of milliseconds (got ${ttlMs}).`,
+    );
   }
   if (!Number.isFinite(waitMs) || waitMs < 0) {
-    throw new CloudhopError('invalid_config', `lock waitMs must be zero or a positive number (got ${waitMs}).`);
+    throw new CloudhopError(
+      'invalid_config',
+      `lock waitMs must be zero or a positive number (got ${waitMs}).`,
+    );
   }
   return waitMs;
 }

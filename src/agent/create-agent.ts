@@ -1,0 +1,283 @@
+import * as z from 'zod/v4';
+import { CloudhopError } from '../core/errors.js';
+import type { RunResult } from '../core/events.js';
+import { type Item, type Part, partSchema } from '../core/items.js';
+import { parseOptions } from '../core/options.js';
+import { redactSecrets } from '../core/secrets.js';
+import {
+  DEFAULT_LOCK_WAIT_MS,
+  DEFAULT_NAMESPACE,
+  type SessionKey,
+  type SessionStore,
+} from '../core/store.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../runtime/retry.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { memoryStore } from '../stores/memory.js';
+import { storeUnavailable } from '../stores/store-errors.js';
+import type { ContextPolicy } from './context-policy.js';
+import { type AgentStream, createEventStream } from './event-stream.js';
+import { serializeTurns } from './session-queue.js';
+import { indexTools, isZod4Schema, type Tool } from './tool.js';
+import { runTurn, type TurnConfig, type TurnInput } from './turn.js';
+
+const KEY_PATTERN = /^[A-Za-z0-9._:@-]{1,256}$/;
+const KEY_RULE = '1-256 characters from [A-Za-z0-9._:@-]';
+
+export interface AgentOptions {
+  runtime: Runtime;
+  /** Where sessions live. Default: a new memoryStore(). */
+  store?: SessionStore;
+  instructions?: string;
+  tools?: Tool[];
+  /** Model steps (model call + tool round-trip) per turn. Default 10. */
+  maxSteps?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Per-request timeout in ms for every runtime this agent uses. */
+  timeoutMs?: number;
+  /** History kept for stateless runtimes; the store always keeps everything. */
+  context?: ContextPolicy;
+  /** Tenant: scopes every session key in the store. Default 'default'. */
+  namespace?: string;
+  /** How long a turn's session lease lasts before another process may take it over. Default 120 s. */
+  lockTtlMs?: number;
+  /** How long a turn waits for another turn's lease on the same session. Default 30 s. */
+  lockWaitMs?: number;
+  /** Opt-in debug lines (secrets already redacted). Off by default. */
+  debug?: (line: string) => void;
+}
+
+export interface RunOptions<Output = unknown> {
+  session: string;
+  signal?: AbortSignal;
+  /** Bounds the whole turn, all steps and tools included. */
+  timeoutMs?: number;
+  /** A zod schema: the final answer is JSON validated against it and returned as `result.output`. */
+  output?: z.ZodType<Output>;
+}
+
+export type AgentInput = string | Part[];
+
+export interface AgentSession {
+  readonly id: string;
+  items(): Promise<Item[]>;
+  clear(): Promise<void>;
+}
+
+export interface Agent {
+  run<Output = undefined>(input: AgentInput, options: RunOptions<Output>): Promise<RunResult<Output>>;
+  stream<Output = undefined>(input: AgentInput, options: RunOptions<Output>): AgentStream<Output>;
+  session(id: string): AgentSession;
+  /** The same agent on another runtime: sessions continue there with their history. */
+  withRuntime(runtime: Runtime): Agent;
+  withStore(store: SessionStore): Agent;
+  /** Closes the store and the runtimes' clients. */
+  close(): Promise<void>;
+}
+
+const runtimeSchema = z.custom<Runtime>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Runtime).step === 'function' &&
+    typeof (value as Runtime).id === 'string' &&
+    ((value as Runtime).kind === 'stateless' || (value as Runtime).kind === 'stateful'),
+  'must be a runtime such as azureChat({...}), frontier({...}) or scriptedRuntime([...])',
+);
+
+const storeSchema = z.custom<SessionStore>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    ['load', 'append', 'lock', 'delete', 'list', 'close'].every(
+      (method) => typeof (value as unknown as Record<string, unknown>)[method] === 'function',
+    ),
+  'must be a SessionStore such as memoryStore() or sqliteStore({...})',
+);
+
+const optionsSchema = z
+  .object({
+    runtime: runtimeSchema,
+    store: storeSchema.optional(),
+    instructions: z.string().optional(),
+    tools: z.array(z.any()).optional(),
+    maxSteps: z.number().int().min(1).max(1000).optional(),
+    retry: z
+      .object({
+        maxRetries: z.number().int().min(0).max(20).optional(),
+        initialDelayMs: z.number().min(0).max(600_000).optional(),
+        maxDelayMs: z.number().min(0).max(600_000).optional(),
+        maxRetryAfterMs: z.number().min(0).max(3_600_000).optional(),
+      })
+      .strict()
+      .optional(),
+    timeoutMs: z.number().positive().max(86_400_000).optional(),
+    context: z
+      .object({
+        maxItems: z.number().int().min(1).optional(),
+        maxInputTokens: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    namespace: z.string().regex(KEY_PATTERN, `must be ${KEY_RULE}`).optional(),
+    lockTtlMs: z.number().int().positive().optional(),
+    lockWaitMs: z.number().int().min(0).optional(),
+    debug: z
+      .custom<(line: string) => void>((value) => typeof value === 'function', 'must be a function')
+      .optional(),
+  })
+  .strict();
+
+function checkKey(value: unknown, what: 'session' | 'namespace'): string {
+  if (typeof value !== 'string' || !KEY_PATTERN.test(value)) {
+    throw new CloudhopError(
+      'invalid_session_id',
+      `${what === 'session' ? 'Session id' : 'Namespace'} ${JSON.stringify(value)} is not valid: use ${KEY_RULE}. Ids are never rewritten, so map your own ids onto this alphabet (e.g. hex or base64url).`,
+    );
+  }
+  return value;
+}
+
+const inputSchema = z.union([z.string(), z.array(partSchema).min(1)]);
+
+function toContent(input: unknown): Part[] {
+  const parsed = inputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new CloudhopError(
+      'invalid_config',
+      'run/stream: input must be a string or a non-empty array of parts ({ type: "text", text } or { type: "image", mediaType, data | url }).',
+    );
+  }
+  return typeof parsed.data === 'string' ? [{ type: 'text', text: parsed.data }] : (parsed.data as Part[]);
+}
+
+function toTurnInput(
+  config: TurnConfig & { namespace: string },
+  input: unknown,
+  options: RunOptions<unknown>,
+  stream: boolean,
+): TurnInput {
+  if (typeof options !== 'object' || options === null) {
+    throw new CloudhopError(
+      'invalid_session_id',
+      'run/stream: pass options with a session id, e.g. { session: "user-42" }.',
+    );
+  }
+  const key: SessionKey = { namespace: config.namespace, sessionId: checkKey(options.session, 'session') };
+  const turn: TurnInput = { key, content: toContent(input), stream };
+  if (options.signal !== undefined) turn.signal = options.signal;
+  if (options.timeoutMs !== undefined) {
+    if (typeof options.timeoutMs !== 'number' || !(options.timeoutMs > 0)) {
+      throw new CloudhopError(
+        'invalid_config',
+        'run/stream: option "timeoutMs" must be a positive number of milliseconds.',
+      );
+    }
+    turn.turnTimeoutMs = options.timeoutMs;
+  }
+  if (options.output !== undefined) {
+    if (!isZod4Schema(options.output)) {
+      throw new CloudhopError(
+        'invalid_config',
+        'run/stream: option "output" must be a zod 4 schema, e.g. z.object({ city: z.string() }).',
+      );
+    }
+    let schema: Record<string, unknown>;
+    try {
+      schema = z.toJSONSchema(options.output, { unrepresentable: 'throw' }) as Record<string, unknown>;
+    } catch (error) {
+      throw new CloudhopError(
+        'invalid_config',
+        `run/stream: option "output" cannot be expressed as JSON schema (${(error as Error).message}).`,
+      );
+    }
+    delete schema.$schema;
+    turn.output = { schema: options.output, spec: { name: 'output', schema } };
+  }
+  return turn;
+}
+
+export function createAgent(options: AgentOptions): Agent {
+  const parsed = parseOptions(optionsSchema, options, 'createAgent');
+  const debug = parsed.debug;
+  const config: TurnConfig & { namespace: string } = {
+    runtime: parsed.runtime,
+    store: parsed.store ?? memoryStore(),
+    tools: indexTools((parsed.tools ?? []) as Tool[]),
+    maxSteps: parsed.maxSteps ?? 10,
+    retry: { ...DEFAULT_RETRY_POLICY, ...parsed.retry },
+    context: parsed.context ?? {},
+    namespace: parsed.namespace ?? DEFAULT_NAMESPACE,
+    lockTtlMs: parsed.lockTtlMs ?? 120_000,
+    lockWaitMs: parsed.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    log: debug ? (line) => debug(`[cloudhop] ${redactSecrets(line)}`) : () => {},
+  };
+  if (parsed.instructions !== undefined) config.instructions = parsed.instructions;
+  if (parsed.timeoutMs !== undefined) config.timeoutMs = parsed.timeoutMs;
+  return buildAgent(config, options);
+}
+
+function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOptions): Agent {
+  const start = (
+    input: unknown,
+    runOptions: RunOptions<unknown>,
+    stream: boolean,
+    emit: Parameters<typeof runTurn>[2],
+  ) => {
+    const turn = toTurnInput(config, input, runOptions, stream);
+    config.log(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
+    return serializeTurns(config.store, turn.key, () => runTurn(config, turn, emit)).catch(
+      (error: unknown) => {
+        config.log(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
+        throw error;
+      },
+    );
+  };
+  const sessionKey = (id: string): SessionKey => ({
+    namespace: config.namespace,
+    sessionId: checkKey(id, 'session'),
+  });
+
+  return {
+    run(input, runOptions) {
+      return Promise.resolve()
+        .then(() => start(input, runOptions as RunOptions<unknown>, false, () => {}))
+        .then((result) => result as RunResult<any>);
+    },
+    stream(input, runOptions) {
+      return createEventStream((emit) =>
+        Promise.resolve().then(() => start(input, runOptions as RunOptions<unknown>, true, emit)),
+      ) as AgentStream<any>;
+    },
+    session(id) {
+      const key = sessionKey(id);
+      return {
+        id,
+        items: async () => {
+          try {
+            return (await config.store.load(key))?.items ?? [];
+          } catch (error) {
+            throw storeUnavailable(error, 'loading the session');
+          }
+        },
+        clear: () =>
+          serializeTurns(config.store, key, async () => {
+            try {
+              await config.store.delete(key);
+            } catch (error) {
+              throw storeUnavailable(error, 'deleting the session');
+            }
+          }),
+      };
+    },
+    withRuntime(runtime) {
+      return createAgent({ ...options, runtime, store: config.store });
+    },
+    withStore(store) {
+      return createAgent({ ...options, store });
+    },
+    async close() {
+      await config.runtime.close?.();
+      await config.store.close();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { SessionKey, SessionStore } from '../core/store.js';
+
+/** The tail of the in-process queue of turns per store and session. */
+const queues = new WeakMap<SessionStore, Map<string, Promise<unknown>>>();
+
+/**
+ * Runs `work` after every earlier turn on the same session of the same store in this process has
+ * settled. Across processes the store's lease does the same job.
+ */
+export function serializeTurns<T>(store: SessionStore, key: SessionKey, work: () => Promise<T>): Promise<T> {
+  let perStore = queues.get(store);
+  if (!perStore) {
+    perStore = new Map();
+    queues.set(store, perStore);
+  }
+  const mapKey = JSON.stringify([key.namespace, key.sessionId]);
+  const previous = perStore.get(mapKey) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const tail = next.catch(() => {});
+  perStore.set(mapKey, tail);
+  void tail.then(() => {
+    if (perStore.get(mapKey) === tail) perStore.delete(mapKey);
+  });
+  return next;
+}

@@ -1,0 +1,350 @@
+import type * as z from 'zod/v4';
+import { CloudhopError } from '../core/errors.js';
+import type { AgentEvent, RunResult } from '../core/events.js';
+import {
+  createItem,
+  type Item,
+  type MessageItem,
+  type Part,
+  type ToolCallItem,
+  type ToolResultItem,
+  textOf,
+} from '../core/items.js';
+import type { Binding, Lease, SessionKey, SessionSnapshot, SessionStore } from '../core/store.js';
+import { addUsage, emptyUsage, type Usage } from '../core/usage.js';
+import { abortError, type RetryPolicy, withRetry } from '../runtime/retry.js';
+import type { OutputSpec, RemoteState, Runtime, StepRequest, StepResult } from '../runtime/runtime.js';
+import { storeUnavailable } from '../stores/store-errors.js';
+import { applyContextPolicy, type ContextPolicy } from './context-policy.js';
+import type { Tool } from './tool.js';
+import { toolSpecs } from './tool.js';
+import { serializeToolOutput } from './tool-output.js';
+
+export interface TurnConfig {
+  runtime: Runtime;
+  store: SessionStore;
+  instructions?: string;
+  tools: Map<string, Tool>;
+  maxSteps: number;
+  retry: RetryPolicy;
+  timeoutMs?: number;
+  context: ContextPolicy;
+  lockTtlMs: number;
+  lockWaitMs: number;
+  log: (line: string) => void;
+}
+
+export interface TurnInput {
+  key: SessionKey;
+  content: Part[];
+  output?: { schema: z.ZodType; spec: OutputSpec };
+  stream: boolean;
+  signal?: AbortSignal;
+  turnTimeoutMs?: number;
+}
+
+async function guardStore<T>(operation: Promise<T>, what: string): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    throw storeUnavailable(error, what);
+  }
+}
+
+/** Links the caller's signal and the turn timeout into the one signal every request and tool sees. */
+function turnSignal(input: TurnInput): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(input.signal!.reason);
+  if (input.signal?.aborted) onAbort();
+  else input.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    input.turnTimeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            controller.abort(
+              new CloudhopError(
+                'timeout',
+                `The turn did not finish within timeoutMs (${input.turnTimeoutMs} ms); nothing was committed. Raise the turn's timeoutMs or lower maxSteps.`,
+                { retryable: false },
+              ),
+            ),
+          input.turnTimeoutMs,
+        );
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      input.signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function finalText(items: readonly Item[]): string {
+  const message = items.findLast(
+    (item): item is MessageItem => item.type === 'message' && item.role === 'assistant',
+  );
+  return message ? textOf(message) : '';
+}
+
+function parseStructuredOutput(text: string, schema: z.ZodType, runtimeId: string): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CloudhopError(
+      'output_invalid',
+      `The model's answer is not JSON, so it cannot match the output schema (answer starts: ${JSON.stringify(text.slice(0, 80))}). Retry, simplify the schema, or use a model that supports structured output.`,
+      { runtimeId },
+    );
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String).join('.');
+    throw new CloudhopError(
+      'output_invalid',
+      `The model's answer does not match the output schema at "${path || '<root>'}": ${issue.message}. Retry, or loosen the schema.`,
+      { runtimeId, path },
+    );
+  }
+  return parsed.data;
+}
+
+/** Per-runtime remote state, seeded from the stored bindings; a binding beyond the session is ignored. */
+function remoteStates(snapshot: SessionSnapshot): Map<string, RemoteState> {
+  const states = new Map<string, RemoteState>();
+  for (const binding of Object.values(snapshot.bindings)) {
+    if (binding.syncedVersion <= snapshot.version) {
+      states.set(binding.runtimeId, { remote: binding.remote, syncedCount: binding.syncedVersion });
+    }
+  }
+  return states;
+}
+
+/**
+ * One turn, as DESIGN.md "The turn" pins it: lease, load, model/tool loop, one atomic commit.
+ * Nothing is written unless the whole turn succeeds.
+ */
+export async function runTurn(
+  config: TurnConfig,
+  input: TurnInput,
+  emit: (event: AgentEvent) => void,
+): Promise<RunResult> {
+  const { signal, dispose } = turnSignal(input);
+  let lease: Lease | undefined;
+  try {
+    if (signal.aborted) throw abortError(signal);
+    lease = await guardStore(
+      config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
+      'taking the session lease',
+    );
+    if (signal.aborted) throw abortError(signal);
+    const snapshot = (await guardStore(config.store.load(input.key), 'loading the session')) ?? {
+      items: [],
+      version: 0,
+      bindings: {},
+    };
+    emit({
+      type: 'turn-start',
+      sessionId: input.key.sessionId,
+      namespace: input.key.namespace,
+      runtimeId: config.runtime.id,
+    });
+
+    const turnItems: Item[] = [
+      createItem<MessageItem>({ type: 'message', role: 'user', content: input.content }),
+    ];
+    const states = remoteStates(snapshot);
+    const tools = toolSpecs(config.tools.values());
+    let usage: Usage = emptyUsage();
+    let answeredBy = config.runtime.id;
+
+    const prepare = (member: Runtime): StepRequest => {
+      const all = [...snapshot.items, ...turnItems];
+      const request: StepRequest = {
+        items: member.kind === 'stateless' ? applyContextPolicy(all, snapshot.version, config.context) : all,
+        tools,
+        stream: input.stream,
+      };
+      if (config.instructions !== undefined) request.instructions = config.instructions;
+      if (input.output) request.output = input.output.spec;
+      const state = states.get(member.id);
+      if (member.kind === 'stateful' && state) request.remoteState = state;
+      return request;
+    };
+
+    const runStep = async (member: Runtime, request: StepRequest): Promise<StepResult> => {
+      let emittedText = false;
+      const result = await withRetry(
+        (attemptSignal) => {
+          emittedText = false;
+          return member.step(request, {
+            signal: attemptSignal,
+            ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+            emit: (event) => {
+              if (event.type === 'text-delta') emittedText = true;
+              emit(event);
+            },
+          });
+        },
+        {
+          policy: config.retry,
+          signal,
+          ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+          runtimeId: member.id,
+          // Text already shown to a consumer cannot be taken back: a stream that failed after
+          // its first delta fails the turn instead of being retried.
+          canRetry: () => !emittedText,
+          onRetry: (event) => {
+            config.log(`retry ${event.attempt} on ${member.id} in ${event.delayMs} ms: ${event.error.code}`);
+            emit({ type: 'retry', ...event });
+          },
+        },
+      );
+      return { ...result, runtimeId: result.runtimeId ?? member.id };
+    };
+
+    let finished = false;
+    let lastToolInputInvalid = false;
+    for (let step = 1; step <= config.maxSteps; step++) {
+      const contextLength = snapshot.items.length + turnItems.length;
+      const result = config.runtime.dispatch
+        ? await config.runtime.dispatch(prepare, { emit, runStep })
+        : await runStep(config.runtime, prepare(config.runtime));
+      answeredBy = result.runtimeId ?? config.runtime.id;
+      if (result.remote) {
+        states.set(answeredBy, { remote: result.remote, syncedCount: contextLength + result.items.length });
+      }
+      usage = addUsage(usage, result.usage);
+      turnItems.push(...result.items);
+      emit({ type: 'step-finish', usage: result.usage, finishReason: result.finishReason });
+      if (result.finishReason === 'content_filter') {
+        throw new CloudhopError(
+          'content_filtered',
+          'The provider filtered the answer. Rephrase the request.',
+          {
+            runtimeId: answeredBy,
+            categories: [],
+          },
+        );
+      }
+
+      const calls = result.items.filter((item): item is ToolCallItem => item.type === 'tool_call');
+      if (calls.length === 0) {
+        finished = true;
+        break;
+      }
+      if (signal.aborted) throw abortError(signal);
+      const results = await Promise.all(
+        calls.map((call) => executeTool(config, input.key, call, signal, emit)),
+      );
+      if (signal.aborted) throw abortError(signal);
+      lastToolInputInvalid = results.some((r) => r.inputInvalid);
+      turnItems.push(...results.map((r) => r.item));
+    }
+    if (!finished) {
+      throw new CloudhopError(
+        lastToolInputInvalid ? 'tool_input_invalid' : 'max_steps_exceeded',
+        lastToolInputInvalid
+          ? `The model kept sending invalid tool arguments until maxSteps (${config.maxSteps}) ran out; nothing was committed. Make the tool's input schema and description clearer, or raise maxSteps.`
+          : `The turn used all ${config.maxSteps} model steps (maxSteps) and the model still wanted tools; nothing was committed. Raise maxSteps or check the tools' results.`,
+        { runtimeId: answeredBy, retryable: false },
+      );
+    }
+
+    const text = finalText(turnItems);
+    const output = input.output ? parseStructuredOutput(text, input.output.schema, answeredBy) : undefined;
+    const answeredState = states.get(answeredBy);
+    const newVersion = snapshot.version + turnItems.length;
+    const binding: Binding | undefined =
+      answeredState && answeredState.syncedCount === newVersion
+        ? { runtimeId: answeredBy, remote: answeredState.remote, syncedVersion: newVersion }
+        : undefined;
+    if (signal.aborted) throw abortError(signal);
+    const sessionVersion = await guardStore(
+      config.store.append(input.key, turnItems, {
+        expectedVersion: snapshot.version,
+        ...(binding ? { binding } : {}),
+        lease,
+      }),
+      'committing the turn',
+    );
+    const result: RunResult = {
+      text,
+      output,
+      items: turnItems,
+      usage,
+      runtimeId: answeredBy,
+      sessionVersion,
+    };
+    emit({ type: 'turn-finish', result });
+    return result;
+  } finally {
+    dispose();
+    await lease?.release().catch(() => {});
+  }
+}
+
+async function executeTool(
+  config: TurnConfig,
+  key: SessionKey,
+  call: ToolCallItem,
+  signal: AbortSignal,
+  emit: (event: AgentEvent) => void,
+): Promise<{ item: ToolResultItem; inputInvalid: boolean }> {
+  const finish = (output: string, isError: boolean, inputInvalid = false) => {
+    emit({ type: 'tool-result', callId: call.callId, output, isError });
+    const item = createItem<ToolResultItem>({
+      type: 'tool_result',
+      callId: call.callId,
+      output,
+      ...(isError ? { isError: true } : {}),
+    });
+    return { item, inputInvalid };
+  };
+
+  let args: unknown;
+  try {
+    args = JSON.parse(call.arguments || '{}');
+  } catch {
+    emit({ type: 'tool-call', callId: call.callId, name: call.name, input: call.arguments });
+    return finish(
+      `Error: the arguments for "${call.name}" are not valid JSON. Send a JSON object.`,
+      true,
+      true,
+    );
+  }
+  emit({ type: 'tool-call', callId: call.callId, name: call.name, input: args });
+  const target = config.tools.get(call.name);
+  if (!target) {
+    const known = [...config.tools.keys()].join(', ') || 'none';
+    return finish(`Error: there is no tool named "${call.name}". Available tools: ${known}.`, true, true);
+  }
+  const parsed = target.input.safeParse(args);
+  if (!parsed.success) {
+    const details = parsed.error.issues
+      .map((issue) => `${issue.path.map(String).join('.') || '<root>'}: ${issue.message}`)
+      .join('; ');
+    return finish(
+      `Error: invalid arguments for "${call.name}": ${details}. Call it again with arguments that fit its schema.`,
+      true,
+      true,
+    );
+  }
+  try {
+    const value = await target.execute(parsed.data, {
+      session: key.sessionId,
+      namespace: key.namespace,
+      signal,
+      callId: call.callId,
+    });
+    const serialized = serializeToolOutput(value);
+    return serialized.ok ? finish(serialized.text, false) : finish(`Error: ${serialized.error}`, true);
+  } catch (error) {
+    if (signal.aborted) throw abortError(signal);
+    config.log(`tool ${call.name} threw: ${error instanceof Error ? error.name : typeof error}`);
+    const message = error instanceof Error ? error.message : String(error);
+    return finish(`Error: tool "${call.name}" failed: ${message}`, true);
+  }
+}

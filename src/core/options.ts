@@ -1,0 +1,28 @@
+import type * as z from 'zod/v4';
+import { CloudhopError } from './errors.js';
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.');
+  return path ? `option "${path}": ${issue.message}` : issue.message;
+}
+
+/**
+ * Validates the options of a public factory at the boundary. Throws `invalid_config` synchronously,
+ * naming the first bad option and what `hint` says to do about it.
+ */
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string,
+  hint?: string,
+): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  return failConfig(`${where}: ${describeIssue(issue)}.${hint ? ` ${hint}` : ''}`, path || undefined);
+}
+
+export function failConfig(message: string, path?: string): never {
+  throw new CloudhopError('invalid_config', message, path === undefined ? {} : { path });
+}

@@ -1,0 +1,171 @@
+import * as z from 'zod/v4';
+import { CloudhopError } from './errors.js';
+import { type Item, itemSchema } from './items.js';
+import { type Binding, DEFAULT_NAMESPACE, type SessionKey, type SessionStore } from './store.js';
+
+export const TRANSCRIPT_FORMAT = 'cloudhop.transcript/v1';
+
+/** Imports refuse files larger or deeper than this: a transcript is data, not a way to exhaust memory. */
+export const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
+export const MAX_TRANSCRIPT_DEPTH = 64;
+
+const keyPattern = /^[A-Za-z0-9._:@-]{1,256}$/;
+
+const bindingSchema = z
+  .object({
+    runtimeId: z.string().min(1),
+    remote: z
+      .object({ responseId: z.string().min(1).optional(), conversationId: z.string().min(1).optional() })
+      .strict(),
+    syncedVersion: z.number().int().nonnegative(),
+  })
+  .strict();
+
+export const transcriptSchema = z
+  .object({
+    format: z.literal(TRANSCRIPT_FORMAT),
+    namespace: z.string().regex(keyPattern),
+    sessionId: z.string().regex(keyPattern),
+    exportedAt: z.string().min(1),
+    items: z.array(itemSchema),
+    bindings: z.record(z.string(), bindingSchema),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    for (const [runtimeId, binding] of Object.entries(file.bindings)) {
+      if (binding.runtimeId !== runtimeId) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bindings', runtimeId, 'runtimeId'],
+          message: 'must equal its key',
+        });
+      }
+      if (binding.syncedVersion > file.items.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bindings', runtimeId, 'syncedVersion'],
+          message: `is beyond the ${file.items.length} items in the file`,
+        });
+      }
+    }
+  });
+
+export interface TranscriptFile {
+  format: typeof TRANSCRIPT_FORMAT;
+  namespace: string;
+  sessionId: string;
+  exportedAt: string;
+  items: Item[];
+  bindings: Record<string, Binding>;
+}
+
+function invalid(message: string, path: string): CloudhopError {
+  return new CloudhopError(
+    'transcript_invalid',
+    `${message} (at "${path || '<root>'}"). Export the session again with exportSession() or fix that field.`,
+    {
+      path,
+    },
+  );
+}
+
+/** Depth of nested arrays/objects, walked without recursion so a hostile file cannot blow the stack. */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Parses and validates a transcript file (object or JSON text); throws `transcript_invalid` with the path. */
+export function parseTranscript(file: unknown): TranscriptFile {
+  let value = file;
+  if (typeof file === 'string') {
+    if (file.length > MAX_TRANSCRIPT_BYTES) {
+      throw invalid(
+        `The transcript is ${file.length} bytes, over the ${MAX_TRANSCRIPT_BYTES}-byte import limit`,
+        '',
+      );
+    }
+    try {
+      value = JSON.parse(file);
+    } catch (error) {
+      throw invalid(`The transcript is not valid JSON (${(error as Error).message})`, '');
+    }
+  }
+  if (depthExceeds(value, MAX_TRANSCRIPT_DEPTH)) {
+    throw invalid(`The transcript nests deeper than ${MAX_TRANSCRIPT_DEPTH} levels`, '');
+  }
+  const parsed = transcriptSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String).join('.');
+    const hint =
+      issue.path[0] === 'format'
+        ? `The format must be "${TRANSCRIPT_FORMAT}"`
+        : `The transcript field is invalid: ${issue.message}`;
+    throw invalid(hint, path);
+  }
+  return parsed.data as TranscriptFile;
+}
+
+/** Exports a session as a `cloudhop.transcript/v1` object (JSON.stringify it to write a file). */
+export async function exportSession(
+  store: SessionStore,
+  sessionId: string,
+  options: { namespace?: string } = {},
+): Promise<TranscriptFile> {
+  const key: SessionKey = { namespace: options.namespace ?? DEFAULT_NAMESPACE, sessionId };
+  const snapshot = await store.load(key);
+  if (!snapshot) {
+    throw new CloudhopError(
+      'invalid_session_id',
+      `There is no session "${sessionId}" in namespace "${key.namespace}" to export. Check the id and the namespace.`,
+    );
+  }
+  return {
+    format: TRANSCRIPT_FORMAT,
+    namespace: key.namespace,
+    sessionId,
+    exportedAt: new Date().toISOString(),
+    items: snapshot.items,
+    bindings: snapshot.bindings,
+  };
+}
+
+/**
+ * Imports a transcript into `store` as a new session (the file's ids, or the ones in `options`).
+ * The file is validated in full before anything is written; an existing session is never
+ * overwritten (`store_conflict`). Returns the key the session was written under.
+ */
+export async function importSession(
+  store: SessionStore,
+  file: unknown,
+  options: { namespace?: string; sessionId?: string } = {},
+): Promise<SessionKey> {
+  const transcript = parseTranscript(file);
+  const key: SessionKey = {
+    namespace: options.namespace ?? transcript.namespace,
+    sessionId: options.sessionId ?? transcript.sessionId,
+  };
+  for (const [name, value] of Object.entries(key)) {
+    if (!keyPattern.test(value)) {
+      throw new CloudhopError(
+        'invalid_session_id',
+        `importSession: ${name} "${value}" must be 1-256 characters from [A-Za-z0-9._:@-].`,
+      );
+    }
+  }
+  const bindings = Object.values(transcript.bindings);
+  // The items and the first binding land in one atomic append; each further binding is its own
+  // append of no items, which the version check keeps from mixing with a concurrent writer.
+  let version = await store.append(key, transcript.items, { expectedVersion: 0, binding: bindings[0] });
+  for (const binding of bindings.slice(1)) {
+    version = await store.append(key, [], { expectedVersion: version, binding });
+  }
+  return key;
+}

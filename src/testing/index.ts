@@ -1,0 +1,2 @@
+export type { Script, ScriptedRuntime, ScriptedRuntimeOptions, ScriptedStep } from './scripted-runtime.js';
+export { scriptedRuntime } from './scripted-runtime.js';
