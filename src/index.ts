@@ -47,3 +47,5 @@ export type {
   ToolSpec,
 } from './runtime/runtime.js';
 export { memoryStore } from './stores/memory.js';
+export { failover } from './runtime/failover.js';
+export type { FailoverOptions } from './runtime/failover.js';

@@ -1,0 +1,120 @@
+import * as z from 'zod/v4';
+import { CloudhopError, type CloudhopErrorCode } from '../core/errors.js';
+import { parseOptions } from '../core/options.js';
+import type { DispatchContext, Runtime, StepContext, StepRequest, StepResult } from './runtime.js';
+
+export interface FailoverOptions {
+  /** How long a runtime whose circuit opened is skipped before one probe turn may use it again. Default 30 s. */
+  cooldownMs?: number;
+  /** Consecutive failed steps (each after its retries) that open a runtime's circuit. Default 3. */
+  failureThreshold?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** Errors that another cloud cannot cure: they end the turn wherever they happen. */
+const NEVER_FAIL_OVER: ReadonlySet<CloudhopErrorCode> = new Set([
+  'auth_failed',
+  'content_filtered',
+  'invalid_config',
+  'output_invalid',
+  'aborted',
+]);
+
+export function failsOver(error: unknown): error is CloudhopError {
+  return error instanceof CloudhopError && error.retryable && !NEVER_FAIL_OVER.has(error.code);
+}
+
+interface Circuit {
+  consecutiveFailures: number;
+  openUntil: number;
+}
+
+const runtimeShape = z.custom<Runtime>(
+  (value) =>
+    typeof value === 'object' && value !== null && typeof (value as Runtime).step === 'function' && typeof (value as Runtime).id === 'string',
+  'must be a runtime such as azureChat({...})',
+);
+
+const optionsSchema = z
+  .object({
+    cooldownMs: z.number().int().min(0).max(86_400_000).optional(),
+    failureThreshold: z.number().int().min(1).max(1000).optional(),
+    now: z.custom<() => number>((value) => typeof value === 'function', 'must be a function returning ms').optional(),
+  })
+  .strict();
+
+/**
+ * A runtime over several runtimes in order of preference. A step that fails on one of them with a
+ * retryable error (after that runtime's retries) moves to the next with the same local transcript
+ * and a `failover` event. A runtime that keeps failing is skipped for `cooldownMs` (its circuit is
+ * open), then tried again by one probe turn (half-open); success closes the circuit.
+ */
+export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Runtime {
+  const members = parseOptions(
+    z.array(runtimeShape).min(1, 'needs at least one runtime'),
+    runtimes,
+    'failover(runtimes)',
+  ) as Runtime[];
+  const ids = new Set(members.map((member) => member.id));
+  if (ids.size !== members.length) {
+    throw new CloudhopError('invalid_config', 'failover(runtimes): two runtimes have the same id; list each endpoint once.');
+  }
+  const parsed = parseOptions(optionsSchema, options, 'failover');
+  const cooldownMs = parsed.cooldownMs ?? 30_000;
+  const failureThreshold = parsed.failureThreshold ?? 3;
+  const now = parsed.now ?? Date.now;
+  const circuits = new Map<string, Circuit>(members.map((m) => [m.id, { consecutiveFailures: 0, openUntil: 0 }]));
+
+  /** Members whose circuit lets them take a step, in preference order; all of them if every circuit is open. */
+  function available(): Runtime[] {
+    const time = now();
+    const usable = members.filter((member) => circuits.get(member.id)!.openUntil <= time);
+    return usable.length > 0 ? usable : members.slice().sort((a, b) => circuits.get(a.id)!.openUntil - circuits.get(b.id)!.openUntil);
+  }
+
+  function recordSuccess(member: Runtime): void {
+    circuits.set(member.id, { consecutiveFailures: 0, openUntil: 0 });
+  }
+
+  function recordFailure(member: Runtime): void {
+    const circuit = circuits.get(member.id)!;
+    circuit.consecutiveFailures += 1;
+    // A failed half-open probe (failures already at the threshold) reopens at once.
+    if (circuit.consecutiveFailures >= failureThreshold) circuit.openUntil = now() + cooldownMs;
+  }
+
+  async function dispatch(prepare: (member: Runtime) => StepRequest, context: DispatchContext): Promise<StepResult> {
+    const candidates = available();
+    for (let index = 0; ; index++) {
+      const member = candidates[index]!;
+      try {
+        const result = await context.runStep(member, prepare(member));
+        recordSuccess(member);
+        return result;
+      } catch (error) {
+        if (!failsOver(error)) throw error;
+        recordFailure(member);
+        const next = candidates[index + 1];
+        if (!next) throw error;
+        context.emit({ type: 'failover', from: member.id, to: next.id, error });
+      }
+    }
+  }
+
+  return {
+    id: `failover(${members.map((m) => m.id).join(',')})`,
+    kind: members.every((m) => m.kind === 'stateless') ? 'stateless' : 'stateful',
+    family: members[0]!.family,
+    dispatch,
+    step(request: StepRequest, context: StepContext) {
+      return dispatch(() => request, {
+        emit: context.emit,
+        runStep: async (member, memberRequest) => ({ ...(await member.step(memberRequest, context)), runtimeId: member.id }),
+      });
+    },
+    async close() {
+      await Promise.all(members.map((member) => member.close?.()));
+    },
+  };
+}
