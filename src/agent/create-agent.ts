@@ -53,6 +53,11 @@ export interface RunOptions<Output = unknown> {
   timeoutMs?: number;
   /** A zod schema: the final answer is JSON validated against it and returned as `result.output`. */
   output?: z.ZodType<Output>;
+  /**
+   * Makes a resubmitted turn (a client retry, a second process) run once: a turn with the same key
+   * already committed on this session is returned as it was, without calling the model again.
+   */
+  idempotencyKey?: string;
 }
 
 export type AgentInput = string | Part[];
@@ -165,6 +170,12 @@ function toTurnInput(
   const key: SessionKey = { namespace: config.namespace, sessionId: checkKey(options.session, 'session') };
   const turn: TurnInput = { key, content: toContent(input), stream };
   if (options.signal !== undefined) turn.signal = options.signal;
+  if (options.idempotencyKey !== undefined) {
+    if (typeof options.idempotencyKey !== 'string' || !KEY_PATTERN.test(options.idempotencyKey)) {
+      throw new CloudhopError('invalid_config', `run/stream: option "idempotencyKey" must be ${KEY_RULE}.`);
+    }
+    turn.idempotencyKey = options.idempotencyKey;
+  }
   if (options.timeoutMs !== undefined) {
     if (typeof options.timeoutMs !== 'number' || !(options.timeoutMs > 0)) {
       throw new CloudhopError(

@@ -41,6 +41,8 @@ export interface TurnInput {
   stream: boolean;
   signal?: AbortSignal;
   turnTimeoutMs?: number;
+  /** Becomes the id of the turn's user message, so a resubmitted turn is found and not run twice. */
+  idempotencyKey?: string;
 }
 
 async function guardStore<T>(operation: Promise<T>, what: string): Promise<T> {
@@ -111,6 +113,25 @@ function parseStructuredOutput(text: string, schema: z.ZodType, runtimeId: strin
   return parsed.data;
 }
 
+/**
+ * The already-committed turn whose user message carries `idempotencyKey`: its items run up to the
+ * next user message. Resubmitting a turn returns this instead of running the model again.
+ */
+function committedTurn(
+  snapshot: SessionSnapshot,
+  idempotencyKey: string,
+  runtimeId: string,
+): Omit<RunResult, 'output'> | undefined {
+  const start = snapshot.items.findIndex((item) => item.id === idempotencyKey);
+  if (start < 0) return undefined;
+  const next = snapshot.items.findIndex(
+    (item, index) => index > start && item.type === 'message' && item.role === 'user',
+  );
+  const end = next < 0 ? snapshot.items.length : next;
+  const items = snapshot.items.slice(start, end);
+  return { text: finalText(items), items, usage: emptyUsage(), runtimeId, sessionVersion: end };
+}
+
 /** Per-runtime remote state, seeded from the stored bindings; a binding beyond the session is ignored. */
 function remoteStates(snapshot: SessionSnapshot): Map<string, RemoteState> {
   const states = new Map<string, RemoteState>();
@@ -152,9 +173,21 @@ export async function runTurn(
       runtimeId: config.runtime.id,
     });
 
-    const turnItems: Item[] = [
-      createItem<MessageItem>({ type: 'message', role: 'user', content: input.content }),
-    ];
+    if (input.idempotencyKey !== undefined) {
+      const replay = committedTurn(snapshot, input.idempotencyKey, config.runtime.id);
+      if (replay) {
+        const output = input.output
+          ? parseStructuredOutput(replay.text, input.output.schema, replay.runtimeId)
+          : undefined;
+        const result: RunResult = { ...replay, output };
+        emit({ type: 'turn-finish', result });
+        return result;
+      }
+    }
+
+    const userMessage = createItem<MessageItem>({ type: 'message', role: 'user', content: input.content });
+    if (input.idempotencyKey !== undefined) userMessage.id = input.idempotencyKey;
+    const turnItems: Item[] = [userMessage];
     const states = remoteStates(snapshot);
     const tools = toolSpecs(config.tools.values());
     let usage: Usage = emptyUsage();

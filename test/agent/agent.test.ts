@@ -267,6 +267,25 @@ describe('the turn', () => {
     );
   });
 
+  it('runs a resubmitted turn once when it carries an idempotencyKey', async () => {
+    const store = memoryStore();
+    const runtime = scriptedRuntime(['{"city":"Paris"}', 'second turn']);
+    const agent = createAgent({ runtime, store });
+    const schema = z.object({ city: z.string() });
+    const [first, duplicate] = await Promise.all([
+      agent.run('Extract: Paris', { session: 's', idempotencyKey: 'turn-1', output: schema }),
+      agent.run('Extract: Paris', { session: 's', idempotencyKey: 'turn-1', output: schema }),
+    ]);
+    expect(runtime.requests).toHaveLength(1);
+    expect(duplicate.items).toEqual(first.items);
+    expect(duplicate.output).toEqual({ city: 'Paris' });
+    expect(duplicate.sessionVersion).toBe(2);
+    await agent.run('Next', { session: 's', idempotencyKey: 'turn-2' });
+    const again = await agent.run('Extract: Paris', { session: 's', idempotencyKey: 'turn-1' });
+    expect(again.items).toEqual(first.items);
+    expect(await agent.session('s').items()).toHaveLength(4);
+  });
+
   it('retries a retryable failure with a retry event and honours retryAfterMs', async () => {
     const runtime = scriptedRuntime([
       { error: new CloudhopError('rate_limited', 'slow down', { retryAfterMs: 20 }) },

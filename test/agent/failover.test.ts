@@ -6,10 +6,17 @@ const down = () => ({ error: new CloudhopError('provider_unavailable', 'HTTP 503
 
 describe('failover', () => {
   it('moves a failing turn to the next runtime with the same transcript and a failover event', async () => {
-    const primary = scriptedRuntime(['first answer', down, down, down, down].map((s) => (typeof s === 'function' ? s() : s)), { id: 'primary' });
+    const primary = scriptedRuntime(
+      ['first answer', down, down, down, down].map((s) => (typeof s === 'function' ? s() : s)),
+      { id: 'primary' },
+    );
     const backup = scriptedRuntime(['from backup'], { id: 'backup' });
     const store = memoryStore();
-    const agent = createAgent({ runtime: failover([primary, backup]), store, retry: { maxRetries: 2, initialDelayMs: 1 } });
+    const agent = createAgent({
+      runtime: failover([primary, backup]),
+      store,
+      retry: { maxRetries: 2, initialDelayMs: 1 },
+    });
     await agent.run('my name is Ada', { session: 's' });
     const stream = agent.stream('what is my name?', { session: 's' });
     const events: AgentEvent[] = [];
@@ -18,7 +25,11 @@ describe('failover', () => {
     expect(result.text).toBe('from backup');
     expect(result.runtimeId).toBe('backup');
     expect(events.filter((e) => e.type === 'retry')).toHaveLength(2);
-    expect(events.find((e) => e.type === 'failover')).toMatchObject({ from: 'primary', to: 'backup', error: { code: 'provider_unavailable' } });
+    expect(events.find((e) => e.type === 'failover')).toMatchObject({
+      from: 'primary',
+      to: 'backup',
+      error: { code: 'provider_unavailable' },
+    });
     // The backup received the whole local transcript, including the first turn.
     expect(backup.requests[0]!.items).toHaveLength(3);
     expect(await agent.session('s').items()).toHaveLength(4);
@@ -59,7 +70,10 @@ describe('failover', () => {
 
   it('fails with the last error when every runtime fails', async () => {
     const agent = createAgent({
-      runtime: failover([scriptedRuntime(() => down(), { id: 'a' }), scriptedRuntime(() => down(), { id: 'b' })]),
+      runtime: failover([
+        scriptedRuntime(() => down(), { id: 'a' }),
+        scriptedRuntime(() => down(), { id: 'b' }),
+      ]),
       retry: { maxRetries: 0 },
     });
     await expect(agent.run('x', { session: 's' })).rejects.toMatchObject({ code: 'provider_unavailable' });
