@@ -1,0 +1,142 @@
+import { registerSecret } from '../../core/secrets.js';
+import type { Runtime, StepContext, StepRequest, StepResult } from '../../runtime/runtime.js';
+import {
+  type BedrockErrorContext,
+  toCloudhopError,
+  truncatedStreamError,
+} from './bedrock-converse-errors.js';
+import {
+  type BedrockConverseOptions,
+  type BedrockCredentials,
+  type BedrockCredentialsProvider,
+  type BedrockRuntimeClientLike,
+  type ParsedBedrockConverseOptions,
+  parseBedrockConverseOptions,
+} from './bedrock-converse-options.js';
+import { buildConverseRequest } from './bedrock-converse-request.js';
+import { type AnswerContext, answerBlocks, toStepResult } from './bedrock-converse-result.js';
+import { readConverseStream } from './bedrock-converse-stream.js';
+import { CleartextHttpHandler } from './cleartext-http-handler.js';
+import { type BedrockSdk, loadBedrockSdk, loadNodeHttpHandler } from './load-bedrock-sdk.js';
+
+export const BEDROCK_CONVERSE_FAMILY = 'aws-bedrock-converse';
+
+/** Host and path of an endpoint, without credentials or query: names the runtime and appears in messages. */
+function endpointName(endpoint: string): string {
+  const url = new URL(endpoint);
+  return url.host + url.pathname.replace(/\/+$/, '');
+}
+
+/** Every AWS secret cloudhop is given, including those a provider resolves later, is kept out of messages. */
+function registeredCredentials(
+  credentials: BedrockCredentials | BedrockCredentialsProvider,
+): BedrockCredentials | BedrockCredentialsProvider {
+  const register = (resolved: BedrockCredentials) => {
+    registerSecret(resolved.secretAccessKey);
+    registerSecret(resolved.sessionToken);
+    return resolved;
+  };
+  if (typeof credentials !== 'function') return register(credentials);
+  return async () => register(await credentials());
+}
+
+interface BuiltClient {
+  client: BedrockRuntimeClientLike;
+  destroy?: () => void;
+}
+
+async function buildClient(
+  sdk: BedrockSdk,
+  options: ParsedBedrockConverseOptions,
+  credentials: BedrockCredentials | BedrockCredentialsProvider | undefined,
+): Promise<BuiltClient> {
+  if (options.client) return { client: options.client };
+  const client = new sdk.BedrockRuntimeClient({
+    region: options.region,
+    // cloudhop retries (with the agent's policy and failover); the SDK must not retry as well.
+    maxAttempts: 1,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
+    ...(options.endpoint?.startsWith('http://')
+      ? { requestHandler: new CleartextHttpHandler(await loadNodeHttpHandler()) }
+      : {}),
+  });
+  return { client, destroy: () => client.destroy() };
+}
+
+/**
+ * AWS Bedrock through the Converse API (`ConverseCommand` / `ConverseStreamCommand` of
+ * `@aws-sdk/client-bedrock-runtime`, loaded on first use). Stateless: every step sends the
+ * whole context. The id is `bedrock-converse:<host>/<model>`, where host is
+ * `bedrock-runtime.<region>.amazonaws.com` or the `endpoint`'s host and path.
+ */
+export function bedrockConverse(options: BedrockConverseOptions): Runtime {
+  const parsed = parseBedrockConverseOptions(options);
+  const credentials = parsed.credentials ? registeredCredentials(parsed.credentials) : undefined;
+  const host = parsed.endpoint
+    ? endpointName(parsed.endpoint)
+    : `bedrock-runtime.${parsed.region}.amazonaws.com`;
+  const id = `bedrock-converse:${host}/${parsed.model}`;
+  const errorContext: BedrockErrorContext = {
+    runtimeId: id,
+    model: parsed.model,
+    target: parsed.endpoint ? endpointName(parsed.endpoint) : parsed.region,
+  };
+
+  let built: Promise<BuiltClient> | undefined;
+  const client = async (sdk: BedrockSdk): Promise<BedrockRuntimeClientLike> => {
+    built ??= buildClient(sdk, parsed, credentials).catch((error: unknown) => {
+      built = undefined;
+      throw error;
+    });
+    return (await built).client;
+  };
+
+  async function step(request: StepRequest, context: StepContext): Promise<StepResult> {
+    const converse = buildConverseRequest(request, { ...parsed, family: BEDROCK_CONVERSE_FAMILY });
+    const answerContext: AnswerContext = {
+      ...errorContext,
+      family: BEDROCK_CONVERSE_FAMILY,
+      ids: converse.ids,
+      requestBytes: converse.requestBytes,
+      ...(converse.outputToolName === undefined ? {} : { outputToolName: converse.outputToolName }),
+    };
+    try {
+      const sdk = await loadBedrockSdk();
+      const bedrock = await client(sdk);
+      const sendOptions = { abortSignal: context.signal };
+      if (request.stream) {
+        const response = await bedrock.send(new sdk.ConverseStreamCommand(converse.input), sendOptions);
+        const answer = await readConverseStream(response.stream ?? [], {
+          emit: context.emit,
+          ...(converse.outputToolName === undefined ? {} : { outputToolName: converse.outputToolName }),
+        });
+        if (answer.stopReason === undefined) throw truncatedStreamError(errorContext);
+        return toStepResult(answer, answerContext);
+      }
+      const response = await bedrock.send(new sdk.ConverseCommand(converse.input), sendOptions);
+      return toStepResult(
+        {
+          blocks: answerBlocks(response.output?.message?.content ?? []),
+          stopReason: response.stopReason,
+          usage: response.usage,
+        },
+        answerContext,
+      );
+    } catch (error) {
+      throw toCloudhopError(error, errorContext, context.signal);
+    }
+  }
+
+  return {
+    id,
+    kind: 'stateless',
+    family: BEDROCK_CONVERSE_FAMILY,
+    step,
+    async close() {
+      const current = built;
+      built = undefined;
+      (await current?.catch(() => undefined))?.destroy?.();
+    },
+  };
+}
