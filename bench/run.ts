@@ -1,0 +1,213 @@
+// `npm run bench`: cloudhop's overhead against the raw openai client on one local server, checked
+// against the budgets in DESIGN.md; plus bytes per turn, import cost and bundle sizes.
+// A benchmark, never a test: it prints ratios and exits non-zero when a budget is missed.
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import OpenAI, { AzureOpenAI } from 'openai';
+import { frontier } from '../src/aws.js';
+import { azureChat } from '../src/azure.js';
+import { createAgent, memoryStore } from '../src/index.js';
+import { openaiChat } from '../src/openai.js';
+import { measureBundles } from './bundles.js';
+import { measureBytesPerTurn } from './bytes-per-turn.js';
+import { type Case, interleave, type Stats } from './measure.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 200);
+const WARMUP = 30;
+const CONCURRENT_SESSIONS = 64;
+const BUDGET = { run: 1.1, firstDelta: 1.05, coreKb: 30 };
+
+async function startServer(): Promise<{ url: string; process: ChildProcess }> {
+  const child = fork(fileURLToPath(new URL('./server.mjs', import.meta.url)), [], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (data: Buffer) => resolve(data.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, process: child };
+}
+
+function row(name: string, s: Stats, ratio?: number): string {
+  const r = ratio === undefined ? '' : `  ×${ratio.toFixed(3)}`;
+  return `  ${name.padEnd(44)} min ${s.min.toFixed(3)}  median ${s.median.toFixed(3)}  max ${s.max.toFixed(3)} ms${r}`;
+}
+
+const failures: string[] = [];
+function check(what: string, ratio: number, budget: number): string {
+  const ok = ratio <= budget;
+  if (!ok) failures.push(`${what}: ×${ratio.toFixed(3)} > ×${budget}`);
+  return ok ? `ok (≤ ×${budget})` : `MISSED (budget ×${budget})`;
+}
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const baseURL = `${server.url}/v1`;
+  const messages = [{ role: 'user' as const, content: 'Hello' }];
+  const model = 'gpt-4o-mini';
+
+  const raw = new OpenAI({ apiKey: 'bench-key', baseURL, maxRetries: 0 });
+  const rawAzure = new AzureOpenAI({
+    apiKey: 'bench-key',
+    endpoint: server.url,
+    apiVersion: '2024-10-21',
+    deployment: model,
+    maxRetries: 0,
+  });
+  let sessionCounter = 0;
+  const nextSession = () => `bench-${sessionCounter++}`;
+  const onOpenAI = createAgent({
+    runtime: openaiChat({ model, apiKey: 'bench-key', baseURL }),
+    store: memoryStore(),
+  });
+  const onAzure = createAgent({
+    runtime: azureChat({
+      endpoint: server.url,
+      deployment: model,
+      apiKey: 'bench-key',
+      apiVersion: '2024-10-21',
+    }),
+    store: memoryStore(),
+  });
+  const onFrontier = createAgent({
+    runtime: frontier({ region: 'us-east-1', model, baseURL, auth: { apiKey: 'bench-key' } }),
+    store: memoryStore(),
+  });
+
+  console.log(
+    `cloudhop bench — node ${process.version}, ${RUNS} runs per case after ${WARMUP} warm-up, interleaved\n`,
+  );
+  console.log('Per-turn time (one user message, text answer):');
+  const turnCases: Case[] = [
+    {
+      name: 'raw openai chat.completions.create',
+      run: () => raw.chat.completions.create({ model, messages }),
+    },
+    {
+      name: 'raw AzureOpenAI chat.completions.create',
+      run: () => rawAzure.chat.completions.create({ model, messages }),
+    },
+    {
+      name: 'cloudhop agent.run openaiChat + memoryStore',
+      run: () => onOpenAI.run('Hello', { session: nextSession() }),
+    },
+    {
+      name: 'cloudhop agent.run azureChat + memoryStore',
+      run: () => onAzure.run('Hello', { session: nextSession() }),
+    },
+    {
+      name: 'cloudhop agent.run frontier + memoryStore',
+      run: () => onFrontier.run('Hello', { session: nextSession() }),
+    },
+  ];
+  const turn = await interleave(turnCases, RUNS, WARMUP);
+  const rawMedian = turn[0]!.median;
+  for (const [i, c] of turnCases.entries()) console.log(row(c.name, turn[i]!, turn[i]!.median / rawMedian));
+  const openaiRatio = turn[2]!.median / rawMedian;
+  const azureRatio = turn[3]!.median / turn[1]!.median;
+  console.log(
+    `  openaiChat vs raw openai: ×${openaiRatio.toFixed(3)} ${check('run openaiChat', openaiRatio, BUDGET.run)}`,
+  );
+  console.log(
+    `  azureChat vs raw AzureOpenAI: ×${azureRatio.toFixed(3)} ${check('run azureChat', azureRatio, BUDGET.run)}`,
+  );
+
+  console.log('\nStreaming time to first text delta:');
+  const firstDeltaCases: Case[] = [
+    {
+      name: 'raw openai stream, first content delta',
+      run: async () => {
+        const stream = await raw.chat.completions.create({ model, messages, stream: true });
+        let first: number | undefined;
+        for await (const chunk of stream)
+          if (first === undefined && chunk.choices[0]?.delta?.content) first = performance.now();
+        return first;
+      },
+    },
+    {
+      name: 'cloudhop agent.stream openaiChat, first text-delta',
+      run: async () => {
+        const stream = onOpenAI.stream('Hello', { session: nextSession() });
+        let first: number | undefined;
+        for await (const event of stream)
+          if (first === undefined && event.type === 'text-delta') first = performance.now();
+        await stream.result;
+        return first;
+      },
+    },
+  ];
+  const firstDelta = await interleave(firstDeltaCases, RUNS, WARMUP, { returnsMark: true });
+  for (const [i, c] of firstDeltaCases.entries()) {
+    console.log(row(c.name, firstDelta[i]!, firstDelta[i]!.median / firstDelta[0]!.median));
+  }
+  const deltaRatio = firstDelta[1]!.median / firstDelta[0]!.median;
+  console.log(
+    `  first delta vs raw: ×${deltaRatio.toFixed(3)} ${check('first delta', deltaRatio, BUDGET.firstDelta)}`,
+  );
+
+  console.log(`\nThroughput, ${CONCURRENT_SESSIONS} concurrent sessions × 10 turns:`);
+  const throughput = async (turnFn: (session: number) => Promise<unknown>) => {
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENT_SESSIONS }, async (_, s) => {
+        for (let t = 0; t < 10; t++) await turnFn(s);
+      }),
+    );
+    return (CONCURRENT_SESSIONS * 10) / ((performance.now() - start) / 1000);
+  };
+  const rawTps = await throughput(() => raw.chat.completions.create({ model, messages }));
+  const base = sessionCounter;
+  const hopTps = await throughput((s) => onOpenAI.run('Hello', { session: `tp-${base}-${s}` }));
+  console.log(
+    `  raw openai: ${rawTps.toFixed(0)} turns/s   cloudhop openaiChat: ${hopTps.toFixed(0)} turns/s   ratio ×${(rawTps / hopTps).toFixed(3)} (time per turn)`,
+  );
+
+  await runPeers(server.url);
+
+  console.log('\nBytes per turn over 50 turns (emulator):');
+  const bytes = await measureBytesPerTurn(50);
+  console.log(`  stateless azureChat: turn 2 ${bytes.stateless[1]} B, turn 50 ${bytes.stateless[49]} B`);
+  console.log(`  stateful frontier:   turn 2 ${bytes.stateful[1]} B, turn 50 ${bytes.stateful[49]} B`);
+  console.log(`  written: ${bytes.files.join(', ')}`);
+
+  console.log('\nImport cost and bundle sizes (dist/):');
+  const bundles = await measureBundles();
+  for (const line of bundles.lines) console.log(`  ${line}`);
+  if (bundles.coreKb > BUDGET.coreKb)
+    failures.push(`core bundle ${bundles.coreKb.toFixed(1)} KB > ${BUDGET.coreKb} KB`);
+  if (bundles.vendorLoaded.length > 0)
+    failures.push(`import('cloudhop') loaded ${bundles.vendorLoaded.join(', ')}`);
+
+  server.process.kill('SIGTERM');
+  console.log(failures.length === 0 ? '\nAll budgets met.' : `\nBudgets missed:\n  ${failures.join('\n  ')}`);
+  process.exitCode = failures.length === 0 ? 0 : 1;
+}
+
+/** The Vercel AI SDK and the OpenAI Agents SDK need Node 22: they run in their own folder and process. */
+async function runPeers(serverUrl: string): Promise<void> {
+  const peersDir = fileURLToPath(new URL('./peers/', import.meta.url));
+  console.log('\nPeers (Node 22, bench/peers):');
+  if (process.env.BENCH_SKIP_PEERS === '1') {
+    console.log('  skipped: BENCH_SKIP_PEERS=1');
+    return;
+  }
+  try {
+    if (!existsSync(`${peersDir}node_modules`)) {
+      execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: peersDir, stdio: 'ignore' });
+    }
+    const out = execFileSync('npx', ['-y', 'node@22', 'run.mjs', serverUrl, String(RUNS), String(WARMUP)], {
+      cwd: peersDir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const peers = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, Stats>;
+    const rawPeer = peers['raw openai chat.completions.create']!.median;
+    for (const [name, stats] of Object.entries(peers)) console.log(row(name, stats, stats.median / rawPeer));
+    console.log('  (ratios in this block are to the raw client measured in the same Node 22 process)');
+  } catch (error) {
+    console.log(`  skipped: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+await main();
