@@ -1,0 +1,154 @@
+import { HttpResponse, http } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CloudhopError } from '../../../src/core/errors.js';
+import { itemSchema } from '../../../src/core/items.js';
+import { openaiResponses } from '../../../src/runtimes/responses/openai-responses.js';
+import {
+  FUNCTION_CALL_RESPONSE,
+  MESSAGE_RESPONSE,
+  OPENAI_URL,
+  recordingContext,
+  responseExample,
+  stepRequest,
+} from './responses-test-kit.js';
+
+let body: Record<string, unknown> = {};
+const server = setupServer(http.post(`${OPENAI_URL}/responses`, () => HttpResponse.json(body)));
+
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+const runtime = () => openaiResponses({ apiKey: 'sk-test-output-mapping', model: 'gpt-5.4' });
+const step = (response: Record<string, unknown>) => {
+  body = response;
+  return runtime().step(stepRequest(), recordingContext());
+};
+
+describe('Responses output mapping', () => {
+  it('maps a function_call to a tool call keyed by call_id', async () => {
+    const response = responseExample(FUNCTION_CALL_RESPONSE);
+    const result = await step(response);
+
+    expect(result.finishReason).toBe('tool_calls');
+    expect(result.items).toHaveLength(1);
+    expect(result.items[0]).toMatchObject({
+      type: 'tool_call',
+      callId: 'call_unLAR8MvFNptuiZK6K6HCy5k',
+      name: 'get_current_weather',
+      arguments: '{"location":"Boston, MA","unit":"celsius"}',
+    });
+    expect(result.items[0]!.id).not.toMatch(/^fc_/);
+    expect(result.usage).toMatchObject({
+      inputTokens: 291,
+      outputTokens: 23,
+      totalTokens: 314,
+      reasoningTokens: 0,
+    });
+    expect(result.remote).toEqual({ responseId: response.id });
+  });
+
+  it('maps a message to one assistant item with cloudhop ids and cached-token usage', async () => {
+    const response = responseExample(MESSAGE_RESPONSE);
+    const result = await step(response);
+
+    expect(result.finishReason).toBe('stop');
+    expect(result.items).toHaveLength(1);
+    expect(result.items[0]).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      content: [{ type: 'text', text: response.output[0].content[0].text }],
+    });
+    expect(result.items[0]!.id).not.toMatch(/^msg_/);
+    expect(itemSchema.safeParse(result.items[0]).success).toBe(true);
+    expect(result.usage).toMatchObject({
+      inputTokens: 36,
+      outputTokens: 87,
+      totalTokens: 123,
+      cachedInputTokens: 0,
+      reasoningTokens: 0,
+    });
+  });
+
+  it('maps the recorded Azure v1 function call the same way', async () => {
+    const result = await step(responseExample('recorded-azure-function_call'));
+    expect(result.finishReason).toBe('tool_calls');
+    expect(result.items[0]).toMatchObject({
+      type: 'tool_call',
+      callId: 'call_YunNGbIwdVJ2i0y0Mybva4Pw',
+      name: 'weather',
+    });
+  });
+
+  it('keeps reasoning with what its family needs to replay it, then text, then tool calls', async () => {
+    const response = responseExample(FUNCTION_CALL_RESPONSE);
+    response.output = [
+      {
+        type: 'reasoning',
+        id: 'rs_67ca09c5',
+        summary: [{ type: 'summary_text', text: 'The user wants the weather.' }],
+        encrypted_content: 'gAAAAABencrypted',
+      },
+      {
+        type: 'message',
+        id: 'msg_1',
+        status: 'completed',
+        role: 'assistant',
+        content: [
+          { type: 'output_text', text: 'Let me ', annotations: [] },
+          { type: 'output_text', text: 'check.', annotations: [] },
+        ],
+      },
+      ...response.output,
+    ];
+    const result = await step(response);
+
+    expect(result.items.map((item) => item.type)).toEqual(['reasoning', 'message', 'tool_call']);
+    expect(result.items[0]).toMatchObject({
+      type: 'reasoning',
+      summary: 'The user wants the weather.',
+      provider: {
+        family: 'openai',
+        data: {
+          id: 'rs_67ca09c5',
+          encrypted_content: 'gAAAAABencrypted',
+          summary: [{ type: 'summary_text', text: 'The user wants the weather.' }],
+        },
+      },
+    });
+    expect(result.items[1]).toMatchObject({ content: [{ type: 'text', text: 'Let me check.' }] });
+    for (const item of result.items) expect(itemSchema.safeParse(item).success).toBe(true);
+  });
+
+  it("reports 'length' for a response cut at max_output_tokens", async () => {
+    const response = responseExample(MESSAGE_RESPONSE);
+    response.status = 'incomplete';
+    response.incomplete_details = { reason: 'max_output_tokens' };
+    const result = await step(response);
+    expect(result.finishReason).toBe('length');
+    expect(result.items).toHaveLength(1);
+  });
+
+  it('throws content_filtered with the filtered categories when a filter cut the answer', async () => {
+    const response = responseExample('recorded-azure-message');
+    response.status = 'incomplete';
+    response.incomplete_details = { reason: 'content_filter' };
+    response.content_filters[1].blocked = true;
+    response.content_filters[1].content_filter_results.violence = { filtered: true, severity: 'high' };
+
+    const error = await step(response).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CloudhopError);
+    expect(error).toMatchObject({ code: 'content_filtered', retryable: false, categories: ['violence'] });
+  });
+
+  it('throws the mapped error of a failed response', async () => {
+    const response = responseExample(MESSAGE_RESPONSE);
+    response.status = 'failed';
+    response.error = { code: 'server_error', message: 'The server had an error.' };
+    response.output = [];
+
+    const error = await step(response).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'provider_unavailable', retryable: true });
+  });
+});
