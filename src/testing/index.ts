@@ -1,2 +1,3 @@
+export { runStoreConformance } from './conformance.js';
 export type { Script, ScriptedRuntime, ScriptedRuntimeOptions, ScriptedStep } from './scripted-runtime.js';
 export { scriptedRuntime } from './scripted-runtime.js';

@@ -1,0 +1,394 @@
+import type { Pool, PoolClient, PoolConfig } from 'pg';
+import * as z from 'zod/v4';
+import { CloudhopError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { Item } from '../core/items.js';
+import { parseOptions } from '../core/options.js';
+import { registerSecret } from '../core/secrets.js';
+import {
+  type AppendOptions,
+  type Binding,
+  DEFAULT_LOCK_WAIT_MS,
+  type Lease,
+  type ListOptions,
+  type SessionSnapshot,
+  type SessionStore,
+} from '../core/store.js';
+import {
+  defineMigrations,
+  MIGRATIONS_TABLE,
+  type Migration,
+  pendingMigrations,
+  quoteIdentifier,
+} from './sql-migrations.js';
+import { assertLeaseWait, leaseConflict, storeUnavailable, versionConflict } from './store-errors.js';
+import { delay, LOCK_POLL_MS, onceUntilSuccess, pageOf, parseListOptions } from './store-kit.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/db`; the store makes a pool and ends it on close(). */
+  connectionString?: string;
+  /** A pg `Pool` you own: the store never ends it. */
+  pool?: Pool;
+  /** The schema holding cloudhop's tables, created when missing; default "public". */
+  schema?: string;
+}
+
+const optionsSchema = z
+  .object({
+    connectionString: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+    pool: z
+      .custom<Pool>(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          typeof (value as Pool).connect === 'function' &&
+          typeof (value as Pool).query === 'function',
+        'must be a pg Pool (new Pool(...))',
+      )
+      .optional(),
+    schema: z.string().min(1).max(63, 'must be at most 63 characters (a Postgres identifier)').optional(),
+  })
+  .strict()
+  .refine((options) => (options.connectionString === undefined) !== (options.pool === undefined), {
+    message: 'give exactly one of `connectionString` (the store connects) or `pool` (a pg Pool you own)',
+    path: ['connectionString'],
+  });
+
+/** For the pool the store creates: a database that is down fails a call within seconds, never hangs it. */
+const OWN_POOL_OPTIONS: PoolConfig = {
+  connectionTimeoutMillis: 5_000,
+  idleTimeoutMillis: 10_000,
+  keepAlive: true,
+  max: 10,
+};
+
+/**
+ * Tables, in `schema`:
+ *   cloudhop_sessions  (namespace, session_id) → version, bindings (jsonb keyed by runtime id), timestamps
+ *   cloudhop_items     (namespace, session_id, seq) → item (json, kept exactly as written)
+ *   cloudhop_leases    (namespace, session_id) → token, expires_at (database clock)
+ * Keys use the "C" collation: ids compare byte by byte, so no two different ids are ever equal
+ * and list() orders them the same way on every server.
+ */
+function migrationsFor(schema: string): readonly Migration[] {
+  const s = quoteIdentifier(schema);
+  return defineMigrations([
+    {
+      version: 1,
+      description: 'sessions, items, leases',
+      statements: [
+        `CREATE TABLE ${s}.cloudhop_sessions (
+          namespace text COLLATE "C" NOT NULL,
+          session_id text COLLATE "C" NOT NULL,
+          version bigint NOT NULL,
+          bindings jsonb NOT NULL DEFAULT '{}'::jsonb,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (namespace, session_id)
+        )`,
+        `CREATE TABLE ${s}.cloudhop_items (
+          namespace text COLLATE "C" NOT NULL,
+          session_id text COLLATE "C" NOT NULL,
+          seq bigint NOT NULL,
+          item json NOT NULL,
+          PRIMARY KEY (namespace, session_id, seq),
+          FOREIGN KEY (namespace, session_id) REFERENCES ${s}.cloudhop_sessions (namespace, session_id) ON DELETE CASCADE
+        )`,
+        `CREATE TABLE ${s}.cloudhop_leases (
+          namespace text COLLATE "C" NOT NULL,
+          session_id text COLLATE "C" NOT NULL,
+          token text NOT NULL,
+          expires_at timestamptz NOT NULL,
+          PRIMARY KEY (namespace, session_id)
+        )`,
+      ],
+    },
+  ]);
+}
+
+function registerConnectionCredentials(connectionString: string): void {
+  try {
+    const parsed = new URL(connectionString);
+    if (parsed.password) {
+      registerSecret(parsed.password);
+      registerSecret(decodeURIComponent(parsed.password));
+    }
+    const queryPassword = parsed.searchParams.get('password');
+    if (queryPassword) registerSecret(queryPassword);
+  } catch {
+    // Not a URL pg can use either; it will fail to connect, and there is no credential to find.
+  }
+}
+
+/**
+ * Sessions in Postgres: one row per item ordered by `seq`, a compare-and-set append in one
+ * transaction, leases as rows timed by the database's clock, schema and tables created on first
+ * use under an advisory lock.
+ */
+export function postgresStore(options: PostgresStoreOptions): SessionStore {
+  const config = parseOptions(optionsSchema, options, 'postgresStore');
+  if (config.connectionString) registerConnectionCredentials(config.connectionString);
+  const schema = config.schema ?? 'public';
+  const s = quoteIdentifier(schema);
+  const tables = {
+    sessions: `${s}.cloudhop_sessions`,
+    items: `${s}.cloudhop_items`,
+    leases: `${s}.cloudhop_leases`,
+  };
+  let ownPool: Pool | undefined;
+  let closed = false;
+
+  const createPool = onceUntilSuccess(async () => {
+    let PoolClass: typeof Pool;
+    try {
+      const pg = await import('pg');
+      PoolClass = pg.Pool ?? pg.default.Pool;
+    } catch (error) {
+      throw new CloudhopError(
+        'invalid_config',
+        'postgresStore: the pg package is not installed. Run `npm install pg`.',
+        {
+          cause: error,
+        },
+      );
+    }
+    const pool = new PoolClass({ ...OWN_POOL_OPTIONS, connectionString: config.connectionString });
+    // An idle connection that dies would otherwise be an unhandled 'error' event; the next call
+    // gets a fresh connection or reports store_unavailable.
+    pool.on('error', () => {});
+    ownPool = pool;
+    return pool;
+  });
+
+  const migrate = onceUntilSuccess(async () => {
+    const pool = config.pool ?? (await createPool());
+    await inTransaction(pool, async (client) => {
+      // Serializes concurrent starters (several processes, one schema) around the DDL below.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`cloudhop:migrate:${schema}`]);
+      const found = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (found.rowCount === 0) await client.query(`CREATE SCHEMA ${s}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${s}.${MIGRATIONS_TABLE} (
+          version integer PRIMARY KEY,
+          description text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`,
+      );
+      const applied = await client.query<{ version: number }>(`SELECT version FROM ${s}.${MIGRATIONS_TABLE}`);
+      for (const migration of pendingMigrations(
+        migrationsFor(schema),
+        applied.rows.map((row) => row.version),
+      )) {
+        for (const sql of migration.statements) await client.query(sql);
+        await client.query(`INSERT INTO ${s}.${MIGRATIONS_TABLE} (version, description) VALUES ($1, $2)`, [
+          migration.version,
+          migration.description,
+        ]);
+      }
+    });
+    return pool;
+  });
+
+  async function run<T>(what: string, work: (pool: Pool) => Promise<T>): Promise<T> {
+    if (closed)
+      throw new CloudhopError('store_unavailable', 'This postgresStore was closed; create a new one.');
+    try {
+      return await work(await migrate());
+    } catch (error) {
+      throw storeUnavailable(error, what);
+    }
+  }
+
+  return {
+    async load(key) {
+      return run('loading a session', async (pool): Promise<SessionSnapshot | undefined> => {
+        // One statement, one snapshot: the items always match the version beside them.
+        const result = await pool.query<{
+          version: string;
+          bindings: Record<string, Binding>;
+          created_at: Date;
+          updated_at: Date;
+          items: Item[];
+        }>(
+          `SELECT s.version, s.bindings, s.created_at, s.updated_at,
+             (SELECT coalesce(json_agg(i.item ORDER BY i.seq), '[]'::json) FROM ${tables.items} i
+               WHERE i.namespace = s.namespace AND i.session_id = s.session_id) AS items
+           FROM ${tables.sessions} s WHERE s.namespace = $1 AND s.session_id = $2`,
+          [key.namespace, key.sessionId],
+        );
+        const row = result.rows[0];
+        if (!row) return undefined;
+        return {
+          items: row.items,
+          version: Number(row.version),
+          bindings: row.bindings,
+          meta: { createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() },
+        };
+      });
+    },
+
+    async append(key, items, appendOptions: AppendOptions) {
+      const serialized = items.map((item) => JSON.stringify(item));
+      const { expectedVersion, binding, lease } = appendOptions;
+      return run('appending to a session', (pool) =>
+        inTransaction(pool, async (client) => {
+          if (lease) {
+            // FOR SHARE holds off a takeover of this lease until the append has committed.
+            const held = await client.query(
+              `SELECT 1 FROM ${tables.leases}
+               WHERE namespace = $1 AND session_id = $2 AND token = $3 AND expires_at > clock_timestamp() FOR SHARE`,
+              [key.namespace, key.sessionId, lease.token],
+            );
+            if (held.rowCount === 0) throw leaseConflict(key);
+          }
+          const next = expectedVersion + serialized.length;
+          const bindingArgs = binding ? [binding.runtimeId, JSON.stringify(binding)] : [null, null];
+          // The row lock taken here queues concurrent appenders; each then re-checks the version.
+          const updated = await client.query(
+            `UPDATE ${tables.sessions}
+             SET version = $4, updated_at = now(),
+                 bindings = CASE WHEN $5::text IS NULL THEN bindings ELSE bindings || jsonb_build_object($5::text, $6::jsonb) END
+             WHERE namespace = $1 AND session_id = $2 AND version = $3`,
+            [key.namespace, key.sessionId, expectedVersion, next, ...bindingArgs],
+          );
+          if (updated.rowCount === 0) {
+            const created =
+              expectedVersion === 0 &&
+              (
+                await client.query(
+                  `INSERT INTO ${tables.sessions} (namespace, session_id, version, bindings)
+                   VALUES ($1, $2, $3, CASE WHEN $4::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object($4::text, $5::jsonb) END)
+                   ON CONFLICT (namespace, session_id) DO NOTHING`,
+                  [key.namespace, key.sessionId, next, ...bindingArgs],
+                )
+              ).rowCount === 1;
+            if (!created) {
+              const current = await client.query<{ version: string }>(
+                `SELECT version FROM ${tables.sessions} WHERE namespace = $1 AND session_id = $2`,
+                [key.namespace, key.sessionId],
+              );
+              throw versionConflict(key, expectedVersion, Number(current.rows[0]?.version ?? 0));
+            }
+          }
+          if (serialized.length > 0) {
+            await client.query(
+              `INSERT INTO ${tables.items} (namespace, session_id, seq, item)
+               SELECT $1, $2, $3::bigint + t.ord, t.item::json FROM unnest($4::text[]) WITH ORDINALITY AS t(item, ord)`,
+              [key.namespace, key.sessionId, expectedVersion, serialized],
+            );
+          }
+          return next;
+        }),
+      );
+    },
+
+    async lock(key, ttlMs, lockOptions = {}) {
+      const waitMs = assertLeaseWait(ttlMs, lockOptions.waitMs ?? DEFAULT_LOCK_WAIT_MS);
+      const deadline = Date.now() + waitMs;
+      const token = newId();
+      for (;;) {
+        // Takes the lease when there is none or it has expired, by the database's clock.
+        const taken = await run('taking a lease', (pool) =>
+          pool.query(
+            `INSERT INTO ${tables.leases} AS l (namespace, session_id, token, expires_at)
+             VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4::double precision / 1000))
+             ON CONFLICT (namespace, session_id) DO UPDATE SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at
+             WHERE l.expires_at <= clock_timestamp()`,
+            [key.namespace, key.sessionId, token, ttlMs],
+          ),
+        );
+        if (taken.rowCount === 1) {
+          const lease: Lease = {
+            token,
+            release: async () => {
+              await run('releasing a lease', (pool) =>
+                pool.query(
+                  `DELETE FROM ${tables.leases} WHERE namespace = $1 AND session_id = $2 AND token = $3`,
+                  [key.namespace, key.sessionId, token],
+                ),
+              );
+            },
+          };
+          return lease;
+        }
+        if (Date.now() >= deadline) throw leaseConflict(key, waitMs);
+        await delay(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())));
+      }
+    },
+
+    async delete(key) {
+      await run('deleting a session', (pool) =>
+        // One statement: the items go with their session row (ON DELETE CASCADE), the lease with it.
+        pool.query(
+          `WITH gone_lease AS (DELETE FROM ${tables.leases} WHERE namespace = $1 AND session_id = $2)
+           DELETE FROM ${tables.sessions} WHERE namespace = $1 AND session_id = $2`,
+          [key.namespace, key.sessionId],
+        ),
+      );
+    },
+
+    async list(listOptions: ListOptions = {}) {
+      const { namespace, limit, cursor } = parseListOptions(listOptions);
+      return run('listing sessions', async (pool) => {
+        const result = await pool.query<{ session_id: string }>(
+          `SELECT session_id FROM ${tables.sessions}
+           WHERE namespace = $1 AND session_id > $2 ORDER BY session_id LIMIT $3`,
+          [namespace, cursor, limit + 1],
+        );
+        return pageOf(
+          result.rows.map((row) => row.session_id),
+          limit,
+        );
+      });
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Only the pool this store made is ended; a pool passed in belongs to the caller.
+      if (ownPool) {
+        const pool = ownPool;
+        ownPool = undefined;
+        try {
+          await pool.end();
+        } catch (error) {
+          throw storeUnavailable(error, 'closing the connection pool');
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Runs `work` in a transaction on one pooled connection. A connection that failed mid-way is
+ * destroyed rather than returned to the pool, so the next call starts on a healthy one.
+ */
+async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  // A connection lost while checked out is reported as an 'error' event too (besides failing
+  // the query in flight); unheard, that event would crash the process.
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      broken = rollbackError as Error;
+    }
+    throw error;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}

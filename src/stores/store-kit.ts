@@ -1,0 +1,41 @@
+import { CloudhopError } from '../core/errors.js';
+import { DEFAULT_NAMESPACE, type ListOptions } from '../core/store.js';
+
+/** How often a waiting `lock()` asks again whether the lease is free. */
+export const LOCK_POLL_MS = 15;
+
+export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `fn` once, caching its promise; a failure is not cached, so the next call tries again
+ * (a store whose server was down at first use works once the server is back).
+ */
+export function onceUntilSuccess<T>(fn: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= fn().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+/**
+ * Validates list() paging. The cursor is the last id of the previous page; no cursor means
+ * "after the empty id", which every id (1 character or more) sorts after.
+ */
+export function parseListOptions(options: ListOptions): { namespace: string; limit: number; cursor: string } {
+  const limit = options.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new CloudhopError('invalid_config', `list limit must be a positive integer (got ${limit}).`);
+  }
+  return { namespace: options.namespace ?? DEFAULT_NAMESPACE, limit, cursor: options.cursor ?? '' };
+}
+
+/** Turns one extra row fetched past the page into the cursor for the next page. */
+export function pageOf(ids: string[], limit: number): { ids: string[]; cursor?: string } {
+  if (ids.length <= limit) return { ids };
+  const page = ids.slice(0, limit);
+  return { ids: page, cursor: page[page.length - 1] };
+}

@@ -1,0 +1,186 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CloudhopError } from '../../src/core/errors.js';
+import type { Item } from '../../src/core/items.js';
+import { postgresStore } from '../../src/stores/postgres.js';
+import { runStoreConformance } from '../../src/testing/index.js';
+import { closedPort, DATABASE_URL, postgresAvailable, runTag } from './helpers/services.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
+
+const available = await postgresAvailable();
+const tag = runTag();
+const schema = `cloudhop_test_${tag}`;
+const schemasMade: string[] = [schema];
+const freshSchema = () => {
+  const name = `cloudhop_test_${tag}_${schemasMade.length}`;
+  schemasMade.push(name);
+  return name;
+};
+
+const message = (text: string): Item => ({
+  type: 'message',
+  id: `m-${text}`,
+  role: 'user',
+  content: [{ type: 'text', text }],
+  createdAt: '2025-01-01T00:00:00.000Z',
+});
+
+async function rejection(promise: Promise<unknown>): Promise<CloudhopError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as CloudhopError;
+  }
+  throw new Error('expected the call to reject');
+}
+
+async function eventually<T>(fn: () => Promise<T>, attempts = 100): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe.skipIf(!available)('postgresStore', () => {
+  afterAll(async () => {
+    for (const name of schemasMade) await query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+  });
+
+  runStoreConformance(
+    () => postgresStore({ connectionString: DATABASE_URL, schema }),
+    { describe, it, expect },
+    {
+      name: 'conformance',
+    },
+  );
+
+  it('creates its schema and tables when missing, and records the migration once', async () => {
+    const fresh = freshSchema();
+    expect(await query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [fresh])).toHaveLength(0);
+    const store = postgresStore({ connectionString: DATABASE_URL, schema: fresh });
+    await store.append({ namespace: 'default', sessionId: 's' }, [message('x')], { expectedVersion: 0 });
+    await store.close();
+    const tables = await query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+      [fresh],
+    );
+    expect(tables.map((row) => row.table_name)).toEqual([
+      'cloudhop_items',
+      'cloudhop_leases',
+      'cloudhop_schema_migrations',
+      'cloudhop_sessions',
+    ]);
+    const items = await query<{ seq: string; item: Item }>(`SELECT seq, item FROM "${fresh}".cloudhop_items`);
+    expect(items).toEqual([{ seq: '1', item: message('x') }]);
+  });
+
+  it('runs migrations safely when many stores start at once on a new schema, and again later', async () => {
+    const fresh = freshSchema();
+    const stores = Array.from({ length: 6 }, () =>
+      postgresStore({ connectionString: DATABASE_URL, schema: fresh }),
+    );
+    const versions = await Promise.all(
+      stores.map((store, index) =>
+        store.append({ namespace: 'default', sessionId: `s${index}` }, [message(`${index}`)], {
+          expectedVersion: 0,
+        }),
+      ),
+    );
+    expect(versions).toEqual([1, 1, 1, 1, 1, 1]);
+    await Promise.all(stores.map((store) => store.close()));
+
+    const again = postgresStore({ connectionString: DATABASE_URL, schema: fresh });
+    expect((await again.list()).ids).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
+    await again.close();
+    const applied = await query<{ version: number }>(
+      `SELECT version FROM "${fresh}".cloudhop_schema_migrations`,
+    );
+    expect(applied).toEqual([{ version: 1 }]);
+  });
+
+  it('does not end a pool it was given', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL });
+    const store = postgresStore({ pool, schema });
+    const key = { namespace: `own-${runTag()}`, sessionId: 's' };
+    await store.append(key, [message('x')], { expectedVersion: 0 });
+    await store.close();
+    const rows = await pool.query(`SELECT version FROM "${schema}".cloudhop_sessions WHERE namespace = $1`, [
+      key.namespace,
+    ]);
+    expect(rows.rows).toEqual([{ version: '1' }]);
+    await pool.end();
+  });
+
+  it('reports store_unavailable when nothing listens on the port, without leaking the password', async () => {
+    const port = await closedPort();
+    const store = postgresStore({
+      connectionString: `postgres://app:planted-secret-password@127.0.0.1:${port}/test`,
+    });
+    const error = await rejection(store.load({ namespace: 'default', sessionId: 's' }));
+    expect(error).toBeInstanceOf(CloudhopError);
+    expect(error.code).toBe('store_unavailable');
+    expect(error.cause).toBeDefined();
+    expect(JSON.stringify(error)).not.toContain('planted-secret-password');
+    expect(error.message).not.toContain('planted-secret-password');
+    await store.close();
+  });
+
+  it('a server that goes away fails calls with store_unavailable, commits nothing, and works again when back', async () => {
+    const { hostname, port } = new URL(DATABASE_URL);
+    const proxy = await startTcpProxy(hostname, Number(port || 5432));
+    const url = new URL(DATABASE_URL);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const store = postgresStore({ connectionString: url.toString(), schema });
+    const key = { namespace: `down-${runTag()}`, sessionId: 's' };
+    try {
+      await store.append(key, [message('before')], { expectedVersion: 0 });
+
+      const dropped = proxy.dropNextRequest();
+      const midway = await rejection(store.append(key, [message('lost')], { expectedVersion: 1 }));
+      await dropped;
+      expect(midway.code).toBe('store_unavailable');
+
+      await proxy.down();
+      expect((await rejection(store.load(key))).code).toBe('store_unavailable');
+      expect((await rejection(store.append(key, [message('while down')], { expectedVersion: 1 }))).code).toBe(
+        'store_unavailable',
+      );
+
+      await proxy.up();
+      const snapshot = await eventually(() => store.load(key));
+      expect(snapshot?.items).toEqual([message('before')]);
+      expect(await store.append(key, [message('after')], { expectedVersion: 1 })).toBe(2);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  });
+
+  it('validates its options, naming the bad one', () => {
+    expect(() => postgresStore({} as never)).toThrow(/connectionString/);
+    expect(() => postgresStore({ connectionString: 'mysql://localhost/x' })).toThrow(
+      /connectionString.*postgres:\/\//,
+    );
+    expect(() => postgresStore({ connectionString: DATABASE_URL, schema: 'x'.repeat(64) })).toThrow(/schema/);
+    try {
+      postgresStore({ connectionString: DATABASE_URL, schema: '' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as CloudhopError).code).toBe('invalid_config');
+    }
+  });
+});

@@ -1,0 +1,155 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CloudhopError } from '../../src/core/errors.js';
+import type { Item } from '../../src/core/items.js';
+import { redisStore } from '../../src/stores/redis.js';
+import { runStoreConformance } from '../../src/testing/index.js';
+import { closedPort, REDIS_URL, redisAvailable, runTag } from './helpers/services.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
+
+const available = await redisAvailable();
+const keyPrefix = `cloudhop-test-${runTag()}:`;
+
+const message = (text: string): Item => ({
+  type: 'message',
+  id: `m-${text}`,
+  role: 'user',
+  content: [{ type: 'text', text }],
+  createdAt: '2025-01-01T00:00:00.000Z',
+});
+
+async function rejection(promise: Promise<unknown>): Promise<CloudhopError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as CloudhopError;
+  }
+  throw new Error('expected the call to reject');
+}
+
+/** Retries `fn` until it succeeds: the store reconnects in the background once the server is back. */
+async function eventually<T>(fn: () => Promise<T>, attempts = 100): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+describe.skipIf(!available)('redisStore', () => {
+  afterAll(async () => {
+    const client = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await client.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    await client.quit();
+  });
+
+  runStoreConformance(
+    () => redisStore({ url: REDIS_URL, keyPrefix }),
+    { describe, it, expect },
+    {
+      name: 'conformance',
+    },
+  );
+
+  it('lays keys out per namespace, escaping separators so keys never collide', async () => {
+    const store = redisStore({ url: REDIS_URL, keyPrefix: `${keyPrefix}layout:` });
+    await store.append({ namespace: 'a', sessionId: 'b:c' }, [message('x')], { expectedVersion: 0 });
+    await store.close();
+    const client = new Redis(REDIS_URL);
+    const keys = await client.keys(`${keyPrefix}layout:*`);
+    expect(keys.sort()).toEqual([
+      `${keyPrefix}layout:{a}:s:b%3ac:items`,
+      `${keyPrefix}layout:{a}:s:b%3ac:meta`,
+      `${keyPrefix}layout:{a}:sessions`,
+    ]);
+    expect(await client.hget(`${keyPrefix}layout:{a}:s:b%3ac:meta`, 'version')).toBe('1');
+    await client.quit();
+  });
+
+  it('with ttlSeconds a session expires after its last append and leaves the listing', async () => {
+    const store = redisStore({ url: REDIS_URL, keyPrefix: `${keyPrefix}ttl:`, ttlSeconds: 1 });
+    const key = { namespace: 'ttl', sessionId: 'short-lived' };
+    await store.append(key, [message('x')], { expectedVersion: 0 });
+    await store.append({ namespace: 'ttl', sessionId: 'z-also' }, [message('y')], { expectedVersion: 0 });
+    expect((await store.list({ namespace: 'ttl' })).ids).toEqual(['short-lived', 'z-also']);
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
+    expect(await store.load(key)).toBeUndefined();
+    expect((await store.list({ namespace: 'ttl' })).ids).toEqual([]);
+    await store.close();
+  });
+
+  it('does not close a client it was given', async () => {
+    const client = new Redis(REDIS_URL);
+    const store = redisStore({ client, keyPrefix });
+    const key = { namespace: `own-${runTag()}`, sessionId: 's' };
+    await store.append(key, [message('x')], { expectedVersion: 0 });
+    await store.close();
+    expect(await client.ping()).toBe('PONG');
+    expect(await client.hget(`${keyPrefix}{${key.namespace}}:s:s:meta`, 'version')).toBe('1');
+    await client.quit();
+  });
+
+  it('reports store_unavailable when nothing listens on the port', async () => {
+    const port = await closedPort();
+    const store = redisStore({ url: `redis://:planted-secret-password@127.0.0.1:${port}` });
+    const error = await rejection(store.load({ namespace: 'default', sessionId: 's' }));
+    expect(error).toBeInstanceOf(CloudhopError);
+    expect(error.code).toBe('store_unavailable');
+    expect(error.cause).toBeDefined();
+    expect(JSON.stringify(error)).not.toContain('planted-secret-password');
+    expect(error.message).not.toContain('planted-secret-password');
+    // The failure did not leave the store stuck: later calls fail the same way, promptly.
+    expect(
+      (await rejection(store.append({ namespace: 'default', sessionId: 's' }, [], { expectedVersion: 0 })))
+        .code,
+    ).toBe('store_unavailable');
+    await store.close();
+  });
+
+  it('a server that goes away fails calls with store_unavailable, commits nothing, and works again when back', async () => {
+    const { hostname, port } = new URL(REDIS_URL);
+    const proxy = await startTcpProxy(hostname, Number(port || 6379));
+    const store = redisStore({ url: `redis://127.0.0.1:${proxy.port}`, keyPrefix });
+    const key = { namespace: `down-${runTag()}`, sessionId: 's' };
+    try {
+      await store.append(key, [message('before')], { expectedVersion: 0 });
+
+      // Dropped mid-operation: the append reached the wire, the connection died before a reply.
+      const dropped = proxy.dropNextRequest();
+      const midway = await rejection(store.append(key, [message('lost')], { expectedVersion: 1 }));
+      await dropped;
+      expect(midway.code).toBe('store_unavailable');
+
+      await proxy.down();
+      expect((await rejection(store.load(key))).code).toBe('store_unavailable');
+      expect((await rejection(store.append(key, [message('while down')], { expectedVersion: 1 }))).code).toBe(
+        'store_unavailable',
+      );
+
+      await proxy.up();
+      const snapshot = await eventually(() => store.load(key));
+      expect(snapshot?.items).toEqual([message('before')]);
+      expect(await store.append(key, [message('after')], { expectedVersion: 1 })).toBe(2);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  });
+
+  it('validates its options, naming the bad one', () => {
+    expect(() => redisStore({} as never)).toThrow(
+      expect.objectContaining({ code: 'invalid_config', message: expect.stringContaining('url') }),
+    );
+    expect(() => redisStore({ url: 'http://localhost:6379' })).toThrow(/url.*redis:\/\//);
+    expect(() => redisStore({ url: REDIS_URL, ttlSeconds: 0 })).toThrow(/ttlSeconds/);
+    expect(() => redisStore({ url: REDIS_URL, client: {} as never })).toThrow(/client/);
+  });
+});
