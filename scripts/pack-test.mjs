@@ -1,0 +1,80 @@
+// Packs the tarball, installs it into a clean temporary project next to its peers, and uses it
+// from ESM and from CommonJS the way a user would. Run by .ci/run after the build.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const dir = mkdtempSync(join(tmpdir(), 'cloudhop-pack-'));
+const run = (cmd, args, cwd = dir) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+const checks = [];
+function check(name, fn) {
+  try {
+    fn();
+    checks.push([name, true]);
+  } catch (error) {
+    checks.push([name, false, (error.stderr || error.message || String(error)).split('\n').slice(0, 8).join('\n')]);
+  }
+}
+
+try {
+  const tarball = run('npm', ['pack', '--silent', '--pack-destination', dir], root).trim().split('\n').at(-1);
+  const peers = ['zod', 'openai', '@aws-sdk/client-bedrock-runtime', '@smithy/node-http-handler', '@smithy/eventstream-codec', '@smithy/util-utf8']
+    .map((name) => `${name}@${pkg.devDependencies[name]}`);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'pack-test', private: true }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball), ...peers]);
+
+  const flow = (load) => `
+    const { createAgent, tool, CloudhopError, memoryStore } = ${load('cloudhop')};
+    const { scriptedRuntime } = ${load('cloudhop/testing')};
+    const { azureChat } = ${load('cloudhop/azure')};
+    const { bedrockConverse, frontier } = ${load('cloudhop/aws')};
+    const { startEmulator } = ${load('cloudhop/emulator')};
+    const { z } = ${load('zod')};
+    const main = async () => {
+      const scripted = createAgent({ runtime: scriptedRuntime(['hi']) });
+      if ((await scripted.run('hello', { session: 's' })).text !== 'hi') throw new Error('scripted run');
+      const emu = await startEmulator({ port: 0 });
+      const weather = tool({ name: 'get_weather', input: z.object({ city: z.string() }), execute: ({ city }) => ({ city, tempC: 21 }) });
+      const agent = createAgent({ runtime: azureChat({ endpoint: emu.azureEndpoint, deployment: 'gpt-4o', apiKey: 'k-pack-test' }), tools: [weather], store: memoryStore() });
+      await agent.run('Hi, my name is Ada.', { session: 'p' });
+      const aws = agent.withRuntime(bedrockConverse({ region: 'us-east-1', model: 'm', endpoint: emu.bedrockEndpoint, credentials: { accessKeyId: 'AKIDPACK', secretAccessKey: 'pack-secret-key' } }));
+      const r = await aws.run('What is my name?', { session: 'p' });
+      if (!r.text.includes('Ada')) throw new Error('move lost the name: ' + r.text);
+      let caught;
+      try { azureChat({}); } catch (e) { caught = e; }
+      if (!(caught instanceof CloudhopError) || caught.code !== 'invalid_config') throw new Error('CloudhopError is not one class across subpaths');
+      if (typeof frontier !== 'function') throw new Error('frontier missing');
+      await emu.close();
+      console.log('ok');
+    };
+    main().catch((e) => { console.error(e); process.exit(1); });`;
+  writeFileSync(join(dir, 'esm.mjs'), flow((name) => `await import('${name}')`));
+  writeFileSync(join(dir, 'cjs.cjs'), flow((name) => `require('${name}')`));
+
+  check('ESM import of every subpath and a cross-cloud turn', () => {
+    const out = run('node', ['esm.mjs']);
+    if (!out.includes('ok')) throw new Error(out);
+  });
+  check('CommonJS require of every subpath and a cross-cloud turn', () => {
+    const out = run('node', ['cjs.cjs']);
+    if (!out.includes('ok')) throw new Error(out);
+  });
+  check("import 'cloudhop' loads no vendor SDK or store driver", () => {
+    run('node', ['-e', "require('cloudhop'); const l = Object.keys(require.cache).filter(p => /node_modules[\\\\/](openai|@aws-sdk|@smithy|ioredis|pg|better-sqlite3)[\\\\/]/.test(p)); if (l.length) { console.log(l.join('\\n')); process.exit(1); }"]);
+  });
+  check('the cloudhop bin answers --help', () => {
+    const out = run('npx', ['--no-install', 'cloudhop', '--help']);
+    if (!out.includes('cloudhop emulator')) throw new Error(out);
+  });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+for (const [name, ok, detail] of checks) console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `\n${detail}` : ''}`);
+const failed = checks.filter(([, ok]) => !ok).length;
+console.log(`pack: ${checks.length - failed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
