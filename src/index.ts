@@ -34,6 +34,8 @@ export { DEFAULT_NAMESPACE } from './core/store.js';
 export type { TranscriptFile } from './core/transcript.js';
 export { exportSession, importSession, parseTranscript, TRANSCRIPT_FORMAT } from './core/transcript.js';
 export type { Usage } from './core/usage.js';
+export type { FailoverOptions } from './runtime/failover.js';
+export { failover } from './runtime/failover.js';
 export type { RetryPolicy } from './runtime/retry.js';
 export { DEFAULT_RETRY_POLICY, parseRetryAfter } from './runtime/retry.js';
 export type {
@@ -47,5 +49,3 @@ export type {
   ToolSpec,
 } from './runtime/runtime.js';
 export { memoryStore } from './stores/memory.js';
-export { failover } from './runtime/failover.js';
-export type { FailoverOptions } from './runtime/failover.js';

@@ -32,7 +32,10 @@ interface Circuit {
 
 const runtimeShape = z.custom<Runtime>(
   (value) =>
-    typeof value === 'object' && value !== null && typeof (value as Runtime).step === 'function' && typeof (value as Runtime).id === 'string',
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Runtime).step === 'function' &&
+    typeof (value as Runtime).id === 'string',
   'must be a runtime such as azureChat({...})',
 );
 
@@ -40,7 +43,9 @@ const optionsSchema = z
   .object({
     cooldownMs: z.number().int().min(0).max(86_400_000).optional(),
     failureThreshold: z.number().int().min(1).max(1000).optional(),
-    now: z.custom<() => number>((value) => typeof value === 'function', 'must be a function returning ms').optional(),
+    now: z
+      .custom<() => number>((value) => typeof value === 'function', 'must be a function returning ms')
+      .optional(),
   })
   .strict();
 
@@ -58,19 +63,26 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
   ) as Runtime[];
   const ids = new Set(members.map((member) => member.id));
   if (ids.size !== members.length) {
-    throw new CloudhopError('invalid_config', 'failover(runtimes): two runtimes have the same id; list each endpoint once.');
+    throw new CloudhopError(
+      'invalid_config',
+      'failover(runtimes): two runtimes have the same id; list each endpoint once.',
+    );
   }
   const parsed = parseOptions(optionsSchema, options, 'failover');
   const cooldownMs = parsed.cooldownMs ?? 30_000;
   const failureThreshold = parsed.failureThreshold ?? 3;
   const now = parsed.now ?? Date.now;
-  const circuits = new Map<string, Circuit>(members.map((m) => [m.id, { consecutiveFailures: 0, openUntil: 0 }]));
+  const circuits = new Map<string, Circuit>(
+    members.map((m) => [m.id, { consecutiveFailures: 0, openUntil: 0 }]),
+  );
 
   /** Members whose circuit lets them take a step, in preference order; all of them if every circuit is open. */
   function available(): Runtime[] {
     const time = now();
     const usable = members.filter((member) => circuits.get(member.id)!.openUntil <= time);
-    return usable.length > 0 ? usable : members.slice().sort((a, b) => circuits.get(a.id)!.openUntil - circuits.get(b.id)!.openUntil);
+    return usable.length > 0
+      ? usable
+      : members.slice().sort((a, b) => circuits.get(a.id)!.openUntil - circuits.get(b.id)!.openUntil);
   }
 
   function recordSuccess(member: Runtime): void {
@@ -84,7 +96,10 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
     if (circuit.consecutiveFailures >= failureThreshold) circuit.openUntil = now() + cooldownMs;
   }
 
-  async function dispatch(prepare: (member: Runtime) => StepRequest, context: DispatchContext): Promise<StepResult> {
+  async function dispatch(
+    prepare: (member: Runtime) => StepRequest,
+    context: DispatchContext,
+  ): Promise<StepResult> {
     const candidates = available();
     for (let index = 0; ; index++) {
       const member = candidates[index]!;
@@ -110,7 +125,10 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
     step(request: StepRequest, context: StepContext) {
       return dispatch(() => request, {
         emit: context.emit,
-        runStep: async (member, memberRequest) => ({ ...(await member.step(memberRequest, context)), runtimeId: member.id }),
+        runStep: async (member, memberRequest) => ({
+          ...(await member.step(memberRequest, context)),
+          runtimeId: member.id,
+        }),
       });
     },
     async close() {
