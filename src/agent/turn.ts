@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type * as z from 'zod/v4';
 import { CloudhopError } from '../core/errors.js';
 import type { AgentEvent, RunResult } from '../core/events.js';
@@ -10,6 +11,7 @@ import {
   type ToolResultItem,
   textOf,
 } from '../core/items.js';
+import { redactSecrets } from '../core/secrets.js';
 import type { Binding, Lease, SessionKey, SessionSnapshot, SessionStore } from '../core/store.js';
 import { addUsage, emptyUsage, type Usage } from '../core/usage.js';
 import { abortError, type RetryPolicy, withRetry } from '../runtime/retry.js';
@@ -54,8 +56,14 @@ async function guardStore<T>(operation: Promise<T>, what: string): Promise<T> {
 }
 
 /** Links the caller's signal and the turn timeout into the one signal every request and tool sees. */
+/**
+ * One signal per turn, never the caller's own: vendor clients add an abort listener to the signal of
+ * every request and never remove it, so a long-lived signal would collect them turn after turn.
+ */
 function turnSignal(input: TurnInput): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  // Bounded by steps × attempts for this turn only; not a leak worth Node's warning.
+  setMaxListeners(0, controller.signal);
   const onAbort = () => controller.abort(input.signal!.reason);
   if (input.signal?.aborted) onAbort();
   else input.signal?.addEventListener('abort', onAbort, { once: true });
@@ -377,7 +385,9 @@ async function executeTool(
   } catch (error) {
     if (signal.aborted) throw abortError(signal);
     config.log(`tool ${call.name} threw: ${error instanceof Error ? error.name : typeof error}`);
-    const message = error instanceof Error ? error.message : String(error);
+    // A tool calling a cloud may fail with a message that echoes its credentials; the message
+    // reaches the model, the events and the store, so it is redacted like every other error.
+    const message = redactSecrets(error instanceof Error ? error.message : String(error));
     return finish(`Error: tool "${call.name}" failed: ${message}`, true);
   }
 }

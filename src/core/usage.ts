@@ -30,6 +30,9 @@ export function addUsage(a: Usage, b: Usage): Usage {
   return sum;
 }
 
+const encoder = new TextEncoder();
+
+/** UTF-8 length of a request body, without copying it where the platform can count in place. */
 export function byteLength(body: string): number {
-  return new TextEncoder().encode(body).byteLength;
+  return typeof Buffer === 'undefined' ? encoder.encode(body).byteLength : Buffer.byteLength(body, 'utf8');
 }

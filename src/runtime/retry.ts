@@ -108,15 +108,15 @@ export async function withRetry<T>(
 ): Promise<T> {
   for (let retryIndex = 0; ; retryIndex++) {
     if (options.signal.aborted) throw abortError(options.signal);
-    const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(options.signal.reason);
-    options.signal.addEventListener('abort', onOuterAbort, { once: true });
+    const attemptSignal = options.timeoutMs === undefined ? undefined : new AbortController();
+    const onOuterAbort = () => attemptSignal?.abort(options.signal.reason);
+    if (attemptSignal) options.signal.addEventListener('abort', onOuterAbort, { once: true });
     const timer =
-      options.timeoutMs === undefined
+      attemptSignal === undefined
         ? undefined
         : setTimeout(
             () =>
-              controller.abort(
+              attemptSignal.abort(
                 new CloudhopError(
                   'timeout',
                   `The request got no complete answer within timeoutMs (${options.timeoutMs} ms). Raise timeoutMs or check the endpoint.`,
@@ -125,16 +125,16 @@ export async function withRetry<T>(
               ),
             options.timeoutMs,
           );
+    // Without a per-attempt timeout the turn's own signal serves every attempt.
+    const signal = attemptSignal?.signal ?? options.signal;
     let error: CloudhopError;
     try {
-      return await attempt(controller.signal);
+      return await attempt(signal);
     } catch (caught) {
-      error = controller.signal.aborted
-        ? abortError(controller.signal)
-        : asCloudhopError(caught, options.runtimeId);
+      error = signal.aborted ? abortError(signal) : asCloudhopError(caught, options.runtimeId);
     } finally {
       clearTimeout(timer);
-      options.signal.removeEventListener('abort', onOuterAbort);
+      if (attemptSignal) options.signal.removeEventListener('abort', onOuterAbort);
     }
     if (options.signal.aborted) throw abortError(options.signal);
     const mayRetry =
