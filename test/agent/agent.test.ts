@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod/v4';
 import { type AgentEvent, CloudhopError, createAgent, memoryStore, tool } from '../../src/index.js';
 import { scriptedRuntime } from '../../src/testing/index.js';
+import { rejection } from '../helpers/errors.js';
 
 const weather = tool({
   name: 'get_weather',
@@ -15,16 +16,6 @@ async function collect(stream: AsyncIterable<AgentEvent>): Promise<AgentEvent[]>
   const events: AgentEvent[] = [];
   for await (const event of stream) events.push(event);
   return events;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CloudhopError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CloudhopError);
-    return error as CloudhopError;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('Agent.run', () => {

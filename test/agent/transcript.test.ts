@@ -9,6 +9,7 @@ import {
   tool,
 } from '../../src/index.js';
 import { scriptedRuntime } from '../../src/testing/index.js';
+import { rejection } from '../helpers/errors.js';
 
 async function sessionWithEverything() {
   const store = memoryStore();
@@ -33,16 +34,6 @@ async function sessionWithEverything() {
     binding: { runtimeId: 'frontier:us-east-1/model', remote: { responseId: 'resp_1' }, syncedVersion: 5 },
   });
   return store;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CloudhopError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CloudhopError);
-    return error as CloudhopError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('exportSession / importSession', () => {
