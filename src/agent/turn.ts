@@ -162,6 +162,11 @@ export async function runTurn(
 ): Promise<RunResult> {
   const { signal, dispose } = turnSignal(input);
   let lease: Lease | undefined;
+  let baseVersion: number | undefined;
+  let committed = false;
+  // Conversations change on the server as each step runs; if the turn then fails, their bindings
+  // must not be trusted again (chained responses need no such care: an uncommitted one is never referenced).
+  const touchedConversations = new Set<string>();
   try {
     if (signal.aborted) throw abortError(signal);
     lease = await guardStore(
@@ -174,6 +179,7 @@ export async function runTurn(
       version: 0,
       bindings: {},
     };
+    baseVersion = snapshot.version;
     emit({
       type: 'turn-start',
       sessionId: input.key.sessionId,
@@ -256,6 +262,7 @@ export async function runTurn(
       answeredBy = result.runtimeId ?? config.runtime.id;
       if (result.remote) {
         states.set(answeredBy, { remote: result.remote, syncedCount: contextLength + result.items.length });
+        if (result.remote.conversationId) touchedConversations.add(answeredBy);
       }
       usage = addUsage(usage, result.usage);
       turnItems.push(...result.items);
@@ -311,6 +318,7 @@ export async function runTurn(
       }),
       'committing the turn',
     );
+    committed = true;
     const result: RunResult = {
       text,
       output,
@@ -321,9 +329,37 @@ export async function runTurn(
     };
     emit({ type: 'turn-finish', result });
     return result;
+  } catch (error) {
+    if (!committed && baseVersion !== undefined && lease) {
+      await forgetConversations(config.store, input.key, touchedConversations, baseVersion, lease);
+    }
+    throw error;
   } finally {
     dispose();
     await lease?.release().catch(() => {});
+  }
+}
+
+/**
+ * After a failed turn, replaces the bindings of conversations that step-by-step took in the turn's
+ * items with empty ones, so the next turn on that runtime starts a new conversation from the local
+ * transcript. Best effort: if the store is down too, the error the turn already has is the one to report.
+ */
+async function forgetConversations(
+  store: SessionStore,
+  key: SessionKey,
+  runtimeIds: Set<string>,
+  version: number,
+  lease: Lease,
+): Promise<void> {
+  for (const runtimeId of runtimeIds) {
+    await store
+      .append(key, [], {
+        expectedVersion: version,
+        binding: { runtimeId, remote: {}, syncedVersion: 0 },
+        lease,
+      })
+      .catch(() => {});
   }
 }
 
