@@ -13,7 +13,12 @@ function chatCompletion(model) {
     created: now(),
     model,
     choices: [
-      { index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?', refusal: null }, finish_reason: 'stop', logprobs: null },
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'Hello! How can I help you today?', refusal: null },
+        finish_reason: 'stop',
+        logprobs: null,
+      },
     ],
     usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
   };
@@ -48,7 +53,13 @@ function response(model) {
         content: [{ type: 'output_text', text: 'Hello! How can I help you today?', annotations: [] }],
       },
     ],
-    usage: { input_tokens: 9, output_tokens: 9, total_tokens: 18, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } },
+    usage: {
+      input_tokens: 9,
+      output_tokens: 9,
+      total_tokens: 18,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens_details: { reasoning_tokens: 0 },
+    },
   };
 }
 

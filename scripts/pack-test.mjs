@@ -8,7 +8,8 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const dir = mkdtempSync(join(tmpdir(), 'cloudhop-pack-'));
-const run = (cmd, args, cwd = dir) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (cmd, args, cwd = dir) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 const checks = [];
 function check(name, fn) {
@@ -16,14 +17,24 @@ function check(name, fn) {
     fn();
     checks.push([name, true]);
   } catch (error) {
-    checks.push([name, false, (error.stderr || error.message || String(error)).split('\n').slice(0, 8).join('\n')]);
+    checks.push([
+      name,
+      false,
+      (error.stderr || error.message || String(error)).split('\n').slice(0, 8).join('\n'),
+    ]);
   }
 }
 
 try {
   const tarball = run('npm', ['pack', '--silent', '--pack-destination', dir], root).trim().split('\n').at(-1);
-  const peers = ['zod', 'openai', '@aws-sdk/client-bedrock-runtime', '@smithy/node-http-handler', '@smithy/eventstream-codec', '@smithy/util-utf8']
-    .map((name) => `${name}@${pkg.devDependencies[name]}`);
+  const peers = [
+    'zod',
+    'openai',
+    '@aws-sdk/client-bedrock-runtime',
+    '@smithy/node-http-handler',
+    '@smithy/eventstream-codec',
+    '@smithy/util-utf8',
+  ].map((name) => `${name}@${pkg.devDependencies[name]}`);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'pack-test', private: true }));
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball), ...peers]);
 
@@ -52,8 +63,14 @@ try {
       console.log('ok');
     };
     main().catch((e) => { console.error(e); process.exit(1); });`;
-  writeFileSync(join(dir, 'esm.mjs'), flow((name) => `await import('${name}')`));
-  writeFileSync(join(dir, 'cjs.cjs'), flow((name) => `require('${name}')`));
+  writeFileSync(
+    join(dir, 'esm.mjs'),
+    flow((name) => `await import('${name}')`),
+  );
+  writeFileSync(
+    join(dir, 'cjs.cjs'),
+    flow((name) => `require('${name}')`),
+  );
 
   check('ESM import of every subpath and a cross-cloud turn', () => {
     const out = run('node', ['esm.mjs']);
@@ -64,7 +81,10 @@ try {
     if (!out.includes('ok')) throw new Error(out);
   });
   check("import 'cloudhop' loads no vendor SDK or store driver", () => {
-    run('node', ['-e', "require('cloudhop'); const l = Object.keys(require.cache).filter(p => /node_modules[\\\\/](openai|@aws-sdk|@smithy|ioredis|pg|better-sqlite3)[\\\\/]/.test(p)); if (l.length) { console.log(l.join('\\n')); process.exit(1); }"]);
+    run('node', [
+      '-e',
+      "require('cloudhop'); const l = Object.keys(require.cache).filter(p => /node_modules[\\\\/](openai|@aws-sdk|@smithy|ioredis|pg|better-sqlite3)[\\\\/]/.test(p)); if (l.length) { console.log(l.join('\\n')); process.exit(1); }",
+    ]);
   });
   check('the cloudhop bin answers --help', () => {
     const out = run('npx', ['--no-install', 'cloudhop', '--help']);
@@ -74,7 +94,8 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-for (const [name, ok, detail] of checks) console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `\n${detail}` : ''}`);
+for (const [name, ok, detail] of checks)
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `\n${detail}` : ''}`);
 const failed = checks.filter(([, ok]) => !ok).length;
 console.log(`pack: ${checks.length - failed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -19,8 +19,14 @@ setTracingDisabled(true);
 const agent = new Agent({ name: 'bench', model });
 
 const cases = [
-  ['raw openai chat.completions.create', () => raw.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hello' }] })],
-  ['Vercel AI SDK generateText (chat)', () => generateText({ model: provider.chat(model), prompt: 'Hello', maxRetries: 0 })],
+  [
+    'raw openai chat.completions.create',
+    () => raw.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hello' }] }),
+  ],
+  [
+    'Vercel AI SDK generateText (chat)',
+    () => generateText({ model: provider.chat(model), prompt: 'Hello', maxRetries: 0 }),
+  ],
   ['OpenAI Agents SDK run() (chat_completions)', () => run(agent, 'Hello')],
 ];
 

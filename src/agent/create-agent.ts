@@ -142,14 +142,29 @@ function checkKey(value: unknown, what: 'session' | 'namespace'): string {
   return value;
 }
 
-const inputSchema = z.union([z.string(), z.array(partSchema).min(1)]);
+const MAX_TURN_TIMEOUT_MS = 86_400_000;
+
+/** Duck-typed so that a signal from another realm or an AbortSignal polyfill is accepted. */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}
+
+const inputSchema = z.union([z.string().min(1), z.array(partSchema).min(1)]);
+
+const RUN_OPTION_KEYS = new Set(['session', 'signal', 'timeoutMs', 'output', 'idempotencyKey']);
 
 function toContent(input: unknown): Part[] {
   const parsed = inputSchema.safeParse(input);
   if (!parsed.success) {
     throw new CloudhopError(
       'invalid_config',
-      'run/stream: input must be a string or a non-empty array of parts ({ type: "text", text } or { type: "image", mediaType, data | url }).',
+      'run/stream: input must be a non-empty string or a non-empty array of parts ({ type: "text", text } or { type: "image", mediaType, data | url }).',
     );
   }
   return typeof parsed.data === 'string' ? [{ type: 'text', text: parsed.data }] : (parsed.data as Part[]);
@@ -168,8 +183,23 @@ function toTurnInput(
     );
   }
   const key: SessionKey = { namespace: config.namespace, sessionId: checkKey(options.session, 'session') };
+  const unknown = Object.keys(options).find((name) => !RUN_OPTION_KEYS.has(name));
+  if (unknown !== undefined) {
+    throw new CloudhopError(
+      'invalid_config',
+      `run/stream: unknown option "${unknown}". Run options are ${[...RUN_OPTION_KEYS].join(', ')}.`,
+    );
+  }
   const turn: TurnInput = { key, content: toContent(input), stream };
-  if (options.signal !== undefined) turn.signal = options.signal;
+  if (options.signal !== undefined) {
+    if (!isAbortSignal(options.signal)) {
+      throw new CloudhopError(
+        'invalid_config',
+        'run/stream: option "signal" must be an AbortSignal, e.g. controller.signal or AbortSignal.timeout(ms).',
+      );
+    }
+    turn.signal = options.signal;
+  }
   if (options.idempotencyKey !== undefined) {
     if (typeof options.idempotencyKey !== 'string' || !KEY_PATTERN.test(options.idempotencyKey)) {
       throw new CloudhopError('invalid_config', `run/stream: option "idempotencyKey" must be ${KEY_RULE}.`);
@@ -177,10 +207,15 @@ function toTurnInput(
     turn.idempotencyKey = options.idempotencyKey;
   }
   if (options.timeoutMs !== undefined) {
-    if (typeof options.timeoutMs !== 'number' || !(options.timeoutMs > 0)) {
+    // Node turns a timer beyond 2^31-1 ms into 1 ms, so an unbounded value would end the turn at once.
+    if (
+      typeof options.timeoutMs !== 'number' ||
+      !(options.timeoutMs > 0) ||
+      options.timeoutMs > MAX_TURN_TIMEOUT_MS
+    ) {
       throw new CloudhopError(
         'invalid_config',
-        'run/stream: option "timeoutMs" must be a positive number of milliseconds.',
+        `run/stream: option "timeoutMs" must be a positive number of milliseconds, at most ${MAX_TURN_TIMEOUT_MS} (24 h); leave it out for no turn timeout.`,
       );
     }
     turn.turnTimeoutMs = options.timeoutMs;

@@ -2,6 +2,7 @@ import * as z from 'zod/v4';
 import { CloudhopError } from './errors.js';
 import { type Item, itemSchema } from './items.js';
 import { type Binding, DEFAULT_NAMESPACE, type SessionKey, type SessionStore } from './store.js';
+import { byteLength } from './usage.js';
 
 export const TRANSCRIPT_FORMAT = 'cloudhop.transcript/v1';
 
@@ -69,27 +70,38 @@ function invalid(message: string, path: string): CloudhopError {
   );
 }
 
-/** Depth of nested arrays/objects, walked without recursion so a hostile file cannot blow the stack. */
-function depthExceeds(value: unknown, limit: number): boolean {
+/**
+ * Which limit a parsed transcript breaks: nesting deeper than MAX_TRANSCRIPT_DEPTH, or more than
+ * MAX_TRANSCRIPT_BYTES of text (strings and keys, UTF-8) — the cap a file given as an object is
+ * held to as well. Walked without recursion so a hostile file cannot blow the stack.
+ */
+function brokenLimit(value: unknown): 'depth' | 'size' | undefined {
   const stack: Array<[unknown, number]> = [[value, 0]];
+  let bytes = 0;
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
+    if (typeof node === 'string') {
+      bytes += byteLength(node);
+      if (bytes > MAX_TRANSCRIPT_BYTES) return 'size';
+      continue;
+    }
     if (node === null || typeof node !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    if (depth >= MAX_TRANSCRIPT_DEPTH) return 'depth';
+    const children = Array.isArray(node) ? node : Object.entries(node).flat();
+    for (const child of children) stack.push([child, depth + 1]);
   }
-  return false;
+  return undefined;
 }
 
 /** Parses and validates a transcript file (object or JSON text); throws `transcript_invalid` with the path. */
 export function parseTranscript(file: unknown): TranscriptFile {
   let value = file;
   if (typeof file === 'string') {
-    if (file.length > MAX_TRANSCRIPT_BYTES) {
-      throw invalid(
-        `The transcript is ${file.length} bytes, over the ${MAX_TRANSCRIPT_BYTES}-byte import limit`,
-        '',
-      );
+    // More UTF-16 units than the limit means more UTF-8 bytes still: only a shorter text is counted.
+    const bytes = file.length > MAX_TRANSCRIPT_BYTES ? undefined : byteLength(file);
+    if (bytes === undefined || bytes > MAX_TRANSCRIPT_BYTES) {
+      const size = bytes === undefined ? `${file.length} characters long` : `${bytes} bytes`;
+      throw invalid(`The transcript is ${size}, over the ${MAX_TRANSCRIPT_BYTES}-byte import limit`, '');
     }
     try {
       value = JSON.parse(file);
@@ -97,8 +109,15 @@ export function parseTranscript(file: unknown): TranscriptFile {
       throw invalid(`The transcript is not valid JSON (${(error as Error).message})`, '');
     }
   }
-  if (depthExceeds(value, MAX_TRANSCRIPT_DEPTH)) {
+  const broken = brokenLimit(value);
+  if (broken === 'depth') {
     throw invalid(`The transcript nests deeper than ${MAX_TRANSCRIPT_DEPTH} levels`, '');
+  }
+  if (broken === 'size') {
+    throw invalid(
+      `The transcript holds more than ${MAX_TRANSCRIPT_BYTES} bytes of text, over the import limit`,
+      '',
+    );
   }
   const parsed = transcriptSchema.safeParse(value);
   if (!parsed.success) {

@@ -430,3 +430,16 @@ describe('createAgent options', () => {
     );
   });
 });
+
+describe('run options', () => {
+  it('rejects unknown option keys and empty input instead of ignoring them', async () => {
+    const store = memoryStore();
+    const agent = createAgent({ runtime: scriptedRuntime(['never']), store });
+    const typo = await rejection(agent.run('x', { session: 's', timeoutMS: 10 } as never));
+    expect(typo.code).toBe('invalid_config');
+    expect(typo.message).toMatch(/unknown option "timeoutMS"/);
+    const empty = await rejection(agent.run('', { session: 's' }));
+    expect(empty.message).toMatch(/non-empty string/);
+    expect(await store.list()).toEqual({ ids: [] });
+  });
+});

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/v4';
-import {
-  CloudhopError,
-  createAgent,
-  exportSession,
-  importSession,
-  memoryStore,
-  tool,
-} from '../../src/index.js';
+import { createAgent, exportSession, importSession, memoryStore, tool } from '../../src/index.js';
 import { scriptedRuntime } from '../../src/testing/index.js';
 import { rejection } from '../helpers/errors.js';
 

@@ -203,6 +203,15 @@ export function truncatedStreamError(context: BedrockErrorContext): CloudhopErro
   );
 }
 
+/** A Converse response without `output.message.content`: there is no answer to read. */
+export function malformedAnswerError(context: BedrockErrorContext): CloudhopError {
+  return new CloudhopError(
+    'provider_error',
+    `Bedrock answered the Converse request for ${context.model} in ${context.target} without \`output.message.content\`. Check that the endpoint speaks the Converse API (a proxy or gateway may be answering instead).`,
+    { runtimeId: context.runtimeId, retryable: false },
+  );
+}
+
 /** An optional peer that is not installed. */
 export function missingPackageError(packageName: string, cause: unknown): CloudhopError {
   return new CloudhopError(

@@ -2,6 +2,8 @@ import { registerSecret } from '../../core/secrets.js';
 import type { Runtime, StepContext, StepRequest, StepResult } from '../../runtime/runtime.js';
 import {
   type BedrockErrorContext,
+  malformedAnswerError,
+  stopReasonError,
   toCloudhopError,
   truncatedStreamError,
 } from './bedrock-converse-errors.js';
@@ -38,6 +40,23 @@ function registeredCredentials(
   };
   if (typeof credentials !== 'function') return register(credentials);
   return async () => register(await credentials());
+}
+
+/**
+ * A client the application built carries its own credentials (`config.credentials`, a provider the
+ * SDK memoizes). Resolving them before each request registers the secrets they hold, so an error
+ * that echoes them cannot leak them. A provider that fails is left to fail the request itself.
+ */
+async function registerClientCredentials(client: BedrockRuntimeClientLike): Promise<void> {
+  const provider = (client as { config?: { credentials?: unknown } }).config?.credentials;
+  if (typeof provider !== 'function') return;
+  try {
+    const identity = (await provider()) as Partial<BedrockCredentials> | undefined;
+    registerSecret(identity?.secretAccessKey);
+    registerSecret(identity?.sessionToken);
+  } catch {
+    // The SDK resolves the credentials again for the request and reports its own error.
+  }
 }
 
 interface BuiltClient {
@@ -104,6 +123,7 @@ export function bedrockConverse(options: BedrockConverseOptions): Runtime {
     try {
       const sdk = await loadBedrockSdk();
       const bedrock = await client(sdk);
+      if (parsed.client) await registerClientCredentials(bedrock);
       const sendOptions = { abortSignal: context.signal };
       if (request.stream) {
         const response = await bedrock.send(new sdk.ConverseStreamCommand(converse.input), sendOptions);
@@ -115,9 +135,13 @@ export function bedrockConverse(options: BedrockConverseOptions): Runtime {
         return toStepResult(answer, answerContext);
       }
       const response = await bedrock.send(new sdk.ConverseCommand(converse.input), sendOptions);
+      const content: unknown = response.output?.message?.content;
+      if (!Array.isArray(content)) {
+        throw stopReasonError(response.stopReason, errorContext) ?? malformedAnswerError(errorContext);
+      }
       return toStepResult(
         {
-          blocks: answerBlocks(response.output?.message?.content ?? []),
+          blocks: answerBlocks(content),
           stopReason: response.stopReason,
           usage: response.usage,
         },

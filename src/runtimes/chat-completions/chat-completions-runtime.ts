@@ -16,6 +16,7 @@ import type { Runtime, StepContext, StepRequest, StepResult } from '../../runtim
 import {
   type ChatErrorContext,
   filteredCategories,
+  malformedCompletionError,
   outputFilteredError,
   toChatError,
   truncatedStreamError,
@@ -195,6 +196,35 @@ class ChatStreamAssembler {
 
 type ChoiceWithFilter = ChatCompletion.Choice & Pick<WireChunkChoice, 'content_filter_results'>;
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * What makes a non-streamed completion unreadable (a proxy's page, a server bug), or undefined
+ * when its first choice can be read: a message object with text (or null) content and a list of
+ * named tool calls. Checked before use so that such an answer fails the step instead of being
+ * committed as an empty or malformed turn.
+ */
+function malformedCompletion(completion: unknown): string | undefined {
+  if (!isObject(completion)) return 'the body is not a JSON object';
+  const { choices } = completion;
+  if (!Array.isArray(choices) || choices.length === 0) return 'it has no `choices`';
+  const choice: unknown = choices[0];
+  if (!isObject(choice) || !isObject(choice.message)) return '`choices[0].message` is not an object';
+  const { content, refusal, tool_calls: toolCalls } = choice.message;
+  if (content != null && typeof content !== 'string') return '`message.content` is not a string';
+  if (refusal != null && typeof refusal !== 'string') return '`message.refusal` is not a string';
+  if (toolCalls == null) return undefined;
+  if (!Array.isArray(toolCalls)) return '`message.tool_calls` is not a list';
+  const unnamed = toolCalls.some(
+    (call) =>
+      !isObject(call) ||
+      (call.type === 'function' && (!isObject(call.function) || typeof call.function.name !== 'string')),
+  );
+  return unnamed ? '`message.tool_calls` holds a call without a function name' : undefined;
+}
+
 function isFunctionCall(
   call: ChatCompletionMessageToolCall,
 ): call is Extract<ChatCompletionMessageToolCall, { type: 'function' }> {
@@ -232,13 +262,9 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
   async function complete(client: OpenAI, body: ChatBody, context: StepContext): Promise<StepResult> {
     const requestBytes = byteLength(JSON.stringify(body));
     const completion = await client.chat.completions.create(body, requestOptions(context));
-    const choice = completion.choices?.[0] as ChoiceWithFilter | undefined;
-    if (!choice) {
-      throw new CloudhopError('provider_error', `${config.errors.service} answered without a choice.`, {
-        runtimeId: config.id,
-        retryable: false,
-      });
-    }
+    const problem = malformedCompletion(completion);
+    if (problem !== undefined) throw malformedCompletionError(problem, errorContext);
+    const choice = completion.choices[0] as ChoiceWithFilter;
     if (choice.finish_reason === 'content_filter') {
       throw outputFilteredError(filteredCategories(choice.content_filter_results), errorContext);
     }

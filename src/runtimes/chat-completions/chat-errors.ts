@@ -47,6 +47,15 @@ export function outputFilteredError(categories: string[], context: ChatErrorCont
   );
 }
 
+/** A completion whose shape cannot be read (`problem` says what is missing or of the wrong type). */
+export function malformedCompletionError(problem: string, context: ChatErrorContext): CloudhopError {
+  return new CloudhopError(
+    'provider_error',
+    `${context.service} sent a chat completion that cannot be read: ${problem}. Check that the endpoint speaks the chat completions API (a proxy or gateway may be answering instead).`,
+    { runtimeId: context.runtimeId, retryable: false },
+  );
+}
+
 /** A stream that ended without a finish reason: the connection or the server gave up midway. */
 export function truncatedStreamError(context: ChatErrorContext): CloudhopError {
   return new CloudhopError(
@@ -130,9 +139,13 @@ export function toChatError(
     });
   }
   if (error instanceof SyntaxError) {
-    return fail('provider_error', `${service} sent a stream chunk that is not JSON: ${error.message}.`, {
-      retryable: false,
-    });
+    return fail(
+      'provider_error',
+      `${service} sent a response or stream chunk that is not JSON: ${error.message}.`,
+      {
+        retryable: false,
+      },
+    );
   }
   if (error instanceof TypeError) {
     // fetch reports a dropped connection (also mid-stream) as a TypeError ('fetch failed', 'terminated').

@@ -106,12 +106,26 @@ export function mapResponsesError(error: unknown, sdk: SdkErrorClasses, runtimeI
       { runtimeId, cause: error },
     );
   }
-  if (error instanceof TypeError) {
-    // fetch reports a connection dropped mid-stream as a TypeError ('terminated', 'fetch failed').
+  if (isConnectionDrop(error)) {
     return new CloudhopError(
       'provider_unavailable',
       `The connection to the Responses endpoint dropped (${error.message}). The request may be retried.`,
       { runtimeId, cause: error },
+    );
+  }
+  if (error instanceof SyntaxError) {
+    return new CloudhopError(
+      'provider_error',
+      `The Responses endpoint sent a body or stream event that is not JSON (${error.message}). Check that baseURL points at a Responses API server.`,
+      { runtimeId, cause: error, retryable: false },
+    );
+  }
+  if (error instanceof TypeError) {
+    // Any other TypeError comes from reading a body of the wrong shape (the SDK walks `output`).
+    return new CloudhopError(
+      'provider_error',
+      `The Responses endpoint sent a response that cannot be read (${error.message}). Check that baseURL points at a Responses API server (a proxy or gateway may be answering instead).`,
+      { runtimeId, cause: error, retryable: false },
     );
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -259,6 +273,24 @@ export function outputFilteredError(
     runtimeId,
     categories: [...categories],
   });
+}
+
+/** fetch reports a connection dropped mid-body as a TypeError ('terminated', 'fetch failed') with the socket error as cause. */
+function isConnectionDrop(error: unknown): error is TypeError {
+  return (
+    error instanceof TypeError &&
+    (error.cause !== undefined || /^(terminated|fetch failed)$/.test(error.message))
+  );
+}
+
+/** A finished response without an `output` list: nothing in it can be read as the answer. */
+export function malformedResponseError(response: { output?: unknown }, runtimeId: string): CloudhopError {
+  const what = response.output === undefined ? 'has no `output`' : 'has an `output` that is not a list';
+  return new CloudhopError(
+    'provider_error',
+    `The Responses endpoint sent a response that ${what}. Check that baseURL points at a Responses API server (a proxy or gateway may be answering instead).`,
+    { runtimeId, retryable: false },
+  );
 }
 
 export function streamEndedEarlyError(runtimeId: string): CloudhopError {

@@ -8,7 +8,13 @@ import { convertToResponsesInput, hasReplayableReasoning } from './convert-to-re
 import { loadOpenAI, type OpenAIModule } from './load-sdk.js';
 import { mapResponsesFinishReason } from './map-responses-finish-reason.js';
 import { mapResponsesOutput, mapResponsesUsage } from './map-responses-output.js';
-import { mapResponsesError, type Recovery, recoveryFor, type SentRequest } from './responses-errors.js';
+import {
+  malformedResponseError,
+  mapResponsesError,
+  type Recovery,
+  recoveryFor,
+  type SentRequest,
+} from './responses-errors.js';
 import { readResponsesStream } from './responses-stream.js';
 import type { InputItem, ResponsesRequestBody, WireResponse } from './responses-wire.js';
 
@@ -107,6 +113,10 @@ export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime 
               requestOptions,
             )) as unknown as WireResponse);
 
+        // A failed response says why in `error`; any other needs an output to read the answer from.
+        if (response.status !== 'failed' && !Array.isArray(response.output)) {
+          throw malformedResponseError(response, id);
+        }
         const finishReason = mapResponsesFinishReason(response, id);
         const remote: RemoteHandle =
           state === 'conversation'
