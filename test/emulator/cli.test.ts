@@ -9,7 +9,7 @@ import { readJson } from './helpers.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function startCli(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/emulator-main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'emulator', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -65,10 +65,14 @@ describe('emulator binding', () => {
   });
 
   it('`cloudhop emulator` listens on 127.0.0.1 by default', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/emulator-main.ts', '--port', '0'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/index.ts', 'emulator', '--port', '0'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = once(child, 'exit');
     try {
       let stdout = '';
