@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -27,8 +28,6 @@ function bareImports(file: string, seen = new Set<string>()): Set<string> {
 }
 
 export async function measureBundles(): Promise<{ lines: string[]; coreKb: number; vendorLoaded: string[] }> {
-  if (!existsSync(join(root, 'dist/index.js')))
-    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   const lines: string[] = [];
 
   const probe =
@@ -44,7 +43,7 @@ export async function measureBundles(): Promise<{ lines: string[]; coreKb: numbe
   );
   const importMs = samples.map((s) => s.ms).sort((a, b) => a - b)[2]!;
   const vendorLoaded = [...new Set(samples.flatMap((s) => s.loaded))];
-  const staticImports = [...bareImports(join(root, 'dist/index.js'))].filter((s) => !s.startsWith('node:'));
+  const staticImports = [...bareImports(join(root, 'dist/index.js'))].filter((s) => !isBuiltin(s));
   const vendorStatic = staticImports.filter((s) => !/^zod(\/|$)/.test(s));
   lines.push(
     `require('cloudhop') median ${importMs.toFixed(1)} ms; vendor modules loaded: ${vendorLoaded.length === 0 ? 'none' : vendorLoaded.join(', ')}`,

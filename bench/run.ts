@@ -5,15 +5,22 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import OpenAI, { AzureOpenAI } from 'openai';
-import { frontier } from '../src/aws.js';
-import { azureChat } from '../src/azure.js';
-import { createAgent, memoryStore } from '../src/index.js';
-import { openaiChat } from '../src/openai.js';
 import { measureBundles } from './bundles.js';
 import { measureBytesPerTurn } from './bytes-per-turn.js';
 import { type Case, interleave, type Stats } from './measure.js';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 200);
+// What users run is the built package: measure dist/, built afresh from this tree.
+execFileSync('npm', ['run', 'build'], {
+  cwd: fileURLToPath(new URL('..', import.meta.url)),
+  stdio: 'ignore',
+});
+const dist = (entry: string) => fileURLToPath(new URL(`../dist/${entry}.js`, import.meta.url));
+const { createAgent, memoryStore }: typeof import('../src/index.js') = await import(dist('index'));
+const { frontier }: typeof import('../src/aws.js') = await import(dist('aws'));
+const { azureChat }: typeof import('../src/azure.js') = await import(dist('azure'));
+const { openaiChat }: typeof import('../src/openai.js') = await import(dist('openai'));
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 300);
 const WARMUP = 30;
 const CONCURRENT_SESSIONS = 64;
 const BUDGET = { run: 1.1, firstDelta: 1.05, coreKb: 30 };

@@ -17,7 +17,7 @@ import { storeUnavailable } from '../stores/store-errors.js';
 import type { ContextPolicy } from './context-policy.js';
 import { type AgentStream, createEventStream } from './event-stream.js';
 import { serializeTurns } from './session-queue.js';
-import { indexTools, isZod4Schema, type Tool } from './tool.js';
+import { indexTools, isZod4Schema, type Tool, toolSpecs } from './tool.js';
 import { runTurn, type TurnConfig, type TurnInput } from './turn.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9._:@-]{1,256}$/;
@@ -160,6 +160,7 @@ const inputSchema = z.union([z.string().min(1), z.array(partSchema).min(1)]);
 const RUN_OPTION_KEYS = new Set(['session', 'signal', 'timeoutMs', 'output', 'idempotencyKey']);
 
 function toContent(input: unknown): Part[] {
+  if (typeof input === 'string' && input.length > 0) return [{ type: 'text', text: input }];
   const parsed = inputSchema.safeParse(input);
   if (!parsed.success) {
     throw new CloudhopError(
@@ -245,10 +246,12 @@ function toTurnInput(
 export function createAgent(options: AgentOptions): Agent {
   const parsed = parseOptions(optionsSchema, options, 'createAgent');
   const debug = parsed.debug;
+  const tools = indexTools((parsed.tools ?? []) as Tool[]);
   const config: TurnConfig & { namespace: string } = {
     runtime: parsed.runtime,
     store: parsed.store ?? memoryStore(),
-    tools: indexTools((parsed.tools ?? []) as Tool[]),
+    tools,
+    toolSpecs: toolSpecs(tools.values()),
     maxSteps: parsed.maxSteps ?? 10,
     retry: { ...DEFAULT_RETRY_POLICY, ...parsed.retry },
     context: parsed.context ?? {},
@@ -271,12 +274,7 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
   ) => {
     const turn = toTurnInput(config, input, runOptions, stream);
     config.log(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
-    return serializeTurns(config.store, turn.key, () => runTurn(config, turn, emit)).catch(
-      (error: unknown) => {
-        config.log(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
-        throw error;
-      },
-    );
+    return serializeTurns(config.store, turn.key, () => runTurn(config, turn, emit));
   };
   const sessionKey = (id: string): SessionKey => ({
     namespace: config.namespace,
@@ -285,9 +283,12 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
 
   return {
     run(input, runOptions) {
-      return Promise.resolve()
-        .then(() => start(input, runOptions as RunOptions<unknown>, false, () => {}))
-        .then((result) => result as RunResult<any>);
+      try {
+        return start(input, runOptions as RunOptions<unknown>, false, () => {}) as Promise<RunResult<any>>;
+      } catch (error) {
+        // A bad call rejects; run never throws synchronously.
+        return Promise.reject(error);
+      }
     },
     stream(input, runOptions) {
       return createEventStream((emit) =>

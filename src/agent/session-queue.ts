@@ -14,12 +14,16 @@ export function serializeTurns<T>(store: SessionStore, key: SessionKey, work: ()
     queues.set(store, perStore);
   }
   const mapKey = JSON.stringify([key.namespace, key.sessionId]);
-  const previous = perStore.get(mapKey) ?? Promise.resolve();
-  const next = previous.then(work, work);
-  const tail = next.catch(() => {});
+  const previous = perStore.get(mapKey);
+  // With no turn ahead of it (the common case) the work starts at once.
+  const next = previous ? previous.then(work, work) : work();
+  const tail: Promise<void> = next.then(
+    () => settled(),
+    () => settled(),
+  );
+  function settled(): void {
+    if (perStore!.get(mapKey) === tail) perStore!.delete(mapKey);
+  }
   perStore.set(mapKey, tail);
-  void tail.then(() => {
-    if (perStore.get(mapKey) === tail) perStore.delete(mapKey);
-  });
   return next;
 }

@@ -15,11 +15,17 @@ import { redactSecrets } from '../core/secrets.js';
 import type { Binding, Lease, SessionKey, SessionSnapshot, SessionStore } from '../core/store.js';
 import { addUsage, emptyUsage, type Usage } from '../core/usage.js';
 import { abortError, type RetryPolicy, withRetry } from '../runtime/retry.js';
-import type { OutputSpec, RemoteState, Runtime, StepRequest, StepResult } from '../runtime/runtime.js';
+import type {
+  OutputSpec,
+  RemoteState,
+  Runtime,
+  StepRequest,
+  StepResult,
+  ToolSpec,
+} from '../runtime/runtime.js';
 import { storeUnavailable } from '../stores/store-errors.js';
 import { applyContextPolicy, type ContextPolicy } from './context-policy.js';
 import type { Tool } from './tool.js';
-import { toolSpecs } from './tool.js';
 import { serializeToolOutput } from './tool-output.js';
 
 export interface TurnConfig {
@@ -27,6 +33,8 @@ export interface TurnConfig {
   store: SessionStore;
   instructions?: string;
   tools: Map<string, Tool>;
+  /** The tools as the model sees them, made once per agent. */
+  toolSpecs: ToolSpec[];
   maxSteps: number;
   retry: RetryPolicy;
   timeoutMs?: number;
@@ -57,13 +65,20 @@ async function guardStore<T>(operation: Promise<T>, what: string): Promise<T> {
 
 /** Links the caller's signal and the turn timeout into the one signal every request and tool sees. */
 /**
+ * The signal of a turn that nothing can abort, shared by all such turns. It never fires, so the
+ * listeners that vendor clients add to it (and never remove) are dropped instead of piling up.
+ */
+const NEVER_ABORTED = new AbortController().signal;
+NEVER_ABORTED.addEventListener = () => {};
+
+/**
  * One signal per turn, never the caller's own: vendor clients add an abort listener to the signal of
  * every request and never remove it, so a long-lived signal would collect them turn after turn.
  */
 function turnSignal(input: TurnInput): { signal: AbortSignal; dispose: () => void } {
+  if (input.signal === undefined && input.turnTimeoutMs === undefined)
+    return { signal: NEVER_ABORTED, dispose() {} };
   const controller = new AbortController();
-  // Bounded by steps × attempts for this turn only; not a leak worth Node's warning.
-  setMaxListeners(0, controller.signal);
   const onAbort = () => controller.abort(input.signal!.reason);
   if (input.signal?.aborted) onAbort();
   else input.signal?.addEventListener('abort', onAbort, { once: true });
@@ -89,6 +104,8 @@ function turnSignal(input: TurnInput): { signal: AbortSignal; dispose: () => voi
     },
   };
 }
+
+const LISTENERS_BEFORE_WARNING = 8;
 
 function finalText(items: readonly Item[]): string {
   const message = items.findLast(
@@ -169,11 +186,13 @@ export async function runTurn(
   const touchedConversations = new Set<string>();
   try {
     if (signal.aborted) throw abortError(signal);
-    lease = await guardStore(
-      config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
-      'taking the session lease',
-    );
-    if (signal.aborted) throw abortError(signal);
+    if (!config.store.processLocal) {
+      lease = await guardStore(
+        config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
+        'taking the session lease',
+      );
+      if (signal.aborted) throw abortError(signal);
+    }
     const snapshot = (await guardStore(config.store.load(input.key), 'loading the session')) ?? {
       items: [],
       version: 0,
@@ -203,7 +222,6 @@ export async function runTurn(
     if (input.idempotencyKey !== undefined) userMessage.id = input.idempotencyKey;
     const turnItems: Item[] = [userMessage];
     const states = remoteStates(snapshot);
-    const tools = toolSpecs(config.tools.values());
     let usage: Usage = emptyUsage();
     let answeredBy = config.runtime.id;
 
@@ -211,7 +229,7 @@ export async function runTurn(
       const all = [...snapshot.items, ...turnItems];
       const request: StepRequest = {
         items: member.kind === 'stateless' ? applyContextPolicy(all, snapshot.version, config.context) : all,
-        tools,
+        tools: config.toolSpecs,
         stream: input.stream,
       };
       if (config.instructions !== undefined) request.instructions = config.instructions;
@@ -221,11 +239,15 @@ export async function runTurn(
       return request;
     };
 
+    let requests = 0;
     const runStep = async (member: Runtime, request: StepRequest): Promise<StepResult> => {
       let emittedText = false;
       const result = await withRetry(
         (attemptSignal) => {
           emittedText = false;
+          // Vendor clients leave one abort listener per request on the signal; a long turn is bounded
+          // by steps × attempts and is no leak, so it should not trigger Node's warning.
+          if (++requests === LISTENERS_BEFORE_WARNING) setMaxListeners(0, signal);
           return member.step(request, {
             signal: attemptSignal,
             ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
@@ -314,7 +336,7 @@ export async function runTurn(
       config.store.append(input.key, turnItems, {
         expectedVersion: snapshot.version,
         ...(binding ? { binding } : {}),
-        lease,
+        ...(lease ? { lease } : {}),
       }),
       'committing the turn',
     );
@@ -330,7 +352,8 @@ export async function runTurn(
     emit({ type: 'turn-finish', result });
     return result;
   } catch (error) {
-    if (!committed && baseVersion !== undefined && lease) {
+    config.log(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
+    if (!committed && baseVersion !== undefined) {
       await forgetConversations(config.store, input.key, touchedConversations, baseVersion, lease);
     }
     throw error;
@@ -350,15 +373,12 @@ async function forgetConversations(
   key: SessionKey,
   runtimeIds: Set<string>,
   version: number,
-  lease: Lease,
+  lease: Lease | undefined,
 ): Promise<void> {
   for (const runtimeId of runtimeIds) {
+    const binding = { runtimeId, remote: {}, syncedVersion: 0 };
     await store
-      .append(key, [], {
-        expectedVersion: version,
-        binding: { runtimeId, remote: {}, syncedVersion: 0 },
-        lease,
-      })
+      .append(key, [], { expectedVersion: version, binding, ...(lease ? { lease } : {}) })
       .catch(() => {});
   }
 }

@@ -1,7 +1,13 @@
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+// Random bytes are drawn in blocks: one getRandomValues call per 256 ids instead of one per id.
+const pool = new Uint8Array(4096);
+let poolOffset = pool.length;
+
 let lastTime = -1;
-let lastRandom: number[] = [];
+let timePart = '';
+let lastIso = '';
+const random = new Uint8Array(16);
 
 function encodeTime(time: number): string {
   let out = '';
@@ -13,38 +19,50 @@ function encodeTime(time: number): string {
   return out;
 }
 
-// Random bytes are drawn in blocks: one getRandomValues call per 256 ids instead of one per id.
-const pool = new Uint8Array(4096);
-let poolOffset = pool.length;
-
-function freshRandom(): number[] {
+function refillRandom(): void {
   if (poolOffset + 16 > pool.length) {
     crypto.getRandomValues(pool);
     poolOffset = 0;
   }
-  const random = new Array<number>(16);
   for (let i = 0; i < 16; i++) random[i] = pool[poolOffset + i]! & 31;
   poolOffset += 16;
-  return random;
 }
 
 /** Increments the 80-bit random part so ids made in the same millisecond still sort in order. */
-function incremented(random: number[]): number[] {
-  const next = random.slice();
-  for (let i = next.length - 1; i >= 0; i--) {
-    if (next[i]! < 31) {
-      next[i]!++;
-      return next;
+function incrementRandom(): void {
+  for (let i = random.length - 1; i >= 0; i--) {
+    if (random[i]! < 31) {
+      random[i]!++;
+      return;
     }
-    next[i] = 0;
+    random[i] = 0;
   }
-  return freshRandom();
+  refillRandom();
 }
 
 /** A ULID: 26 characters, lexicographically sortable by creation time, monotonic in-process. */
 export function newId(): string {
   const now = Date.now();
-  lastRandom = now === lastTime ? incremented(lastRandom) : freshRandom();
-  lastTime = Math.max(now, lastTime);
-  return encodeTime(lastTime) + lastRandom.map((n) => CROCKFORD[n]).join('');
+  if (now > lastTime) {
+    lastTime = now;
+    timePart = encodeTime(now);
+    refillRandom();
+  } else {
+    incrementRandom();
+  }
+  let id = timePart;
+  for (let i = 0; i < 16; i++) id += CROCKFORD[random[i]!];
+  return id;
+}
+
+let isoTime = -1;
+
+/** The current time as an ISO string; made once per millisecond, however many items share it. */
+export function nowIso(): string {
+  const now = Date.now();
+  if (now !== isoTime) {
+    isoTime = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }

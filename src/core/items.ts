@@ -1,5 +1,5 @@
 import * as z from 'zod/v4';
-import { newId } from './ids.js';
+import { newId, nowIso } from './ids.js';
 
 export const textPartSchema = z.object({ type: z.literal('text'), text: z.string() }).strict();
 export const imagePartSchema = z
@@ -78,7 +78,7 @@ type NewItem<T extends Item> = Omit<T, 'id' | 'createdAt'>;
 
 /** Stamps a cloudhop id and creation time on an item a runtime or the agent produced. */
 export function createItem<T extends Item>(item: NewItem<T>): T {
-  return { ...item, id: newId(), createdAt: new Date().toISOString() } as T;
+  return { ...item, id: newId(), createdAt: nowIso() } as T;
 }
 
 export function textOf(item: MessageItem): string {

@@ -60,6 +60,11 @@ export interface ListResult {
  * `store_conflict` (writing nothing) on a mismatch or a lost lease.
  */
 export interface SessionStore {
+  /**
+   * Optional capability: true when sessions live in this process only (memoryStore). Turns are then
+   * serialized by the agent's in-process queue alone and take no lease.
+   */
+  readonly processLocal?: boolean;
   load(key: SessionKey): Promise<SessionSnapshot | undefined>;
   append(key: SessionKey, items: Item[], options: AppendOptions): Promise<number>;
   lock(key: SessionKey, ttlMs: number, options?: { waitMs?: number }): Promise<Lease>;

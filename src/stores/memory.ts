@@ -1,5 +1,5 @@
 import { CloudhopError } from '../core/errors.js';
-import { newId } from '../core/ids.js';
+import { newId, nowIso } from '../core/ids.js';
 import type { Item } from '../core/items.js';
 import {
   type AppendOptions,
@@ -16,10 +16,16 @@ import {
 import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 
 interface MemorySession {
-  items: Item[];
+  /** Each item as JSON text: copied once on the way in, so later changes to the caller's objects never reach the store. */
+  items: string[];
   bindings: Record<string, Binding>;
   createdAt: string;
   updatedAt: string;
+}
+
+/** Bindings are JSON data (they must survive a transcript file); a JSON copy is the cheap deep copy. */
+function copy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 interface HeldLease {
@@ -47,14 +53,15 @@ export function memoryStore(): SessionStore {
   }
 
   return {
+    processLocal: true,
     async load(key) {
       ensureOpen();
       const session = sessions.get(keyOf(key));
       if (!session) return undefined;
       const snapshot: SessionSnapshot = {
-        items: structuredClone(session.items),
+        items: session.items.map((text) => JSON.parse(text) as Item),
         version: session.items.length,
-        bindings: structuredClone(session.bindings),
+        bindings: copy(session.bindings),
         meta: { createdAt: session.createdAt, updatedAt: session.updatedAt },
       };
       return snapshot;
@@ -67,10 +74,10 @@ export function memoryStore(): SessionStore {
       const version = existing?.items.length ?? 0;
       if (options.lease && !leaseHolds(mapKey, options.lease.token)) throw leaseConflict(key);
       if (version !== options.expectedVersion) throw versionConflict(key, options.expectedVersion, version);
-      const now = new Date().toISOString();
+      const now = nowIso();
       const session = existing ?? { items: [], bindings: {}, createdAt: now, updatedAt: now };
-      session.items.push(...structuredClone(items));
-      if (options.binding) session.bindings[options.binding.runtimeId] = structuredClone(options.binding);
+      for (const item of items) session.items.push(JSON.stringify(item));
+      if (options.binding) session.bindings[options.binding.runtimeId] = copy(options.binding);
       session.updatedAt = now;
       sessions.set(mapKey, session);
       return session.items.length;

@@ -1,0 +1,23 @@
+import { fork } from 'node:child_process';
+import OpenAI from 'openai';
+import { createItem } from './dist/index.js';
+import { openaiChat } from './dist/openai.js';
+const child = fork('bench/server.mjs', [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+const port = await new Promise((r) => child.stdout.once('data', (d) => r(d.toString().trim())));
+const baseURL = `http://127.0.0.1:${port}/v1`;
+let lastBody;
+const raw = new OpenAI({ apiKey: 'k', baseURL, maxRetries: 0 });
+const rt = openaiChat({ model: 'm', apiKey: 'k', baseURL });
+const req = { items: [createItem({ type: 'message', role: 'user', content: [{ type: 'text', text: 'Hello' }] })], tools: [], stream: false };
+const M = Number(process.argv[2] ?? 3000);
+const only = process.argv[3];
+const rawRun = () => raw.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] });
+const rtRun = () => rt.step(req, { signal: new AbortController().signal, emit() {} });
+const order = process.env.REV ? [['rt', rtRun], ['raw', rawRun]] : [['raw', rawRun], ['rt', rtRun]];
+const cases = order.filter(([k]) => !only || k === only);
+for (let i = 0; i < 300; i++) for (const [, f] of cases) await f();
+const times = { raw: [], rt: [] };
+for (let i = 0; i < M; i++) for (const [k, f] of cases) { const s = performance.now(); await f(); times[k].push(performance.now() - s); }
+const med = (a) => a.sort((x, y) => x - y)[a.length >> 1];
+console.log('median ms raw', med(times.raw)?.toFixed(3), 'runtime.step', med(times.rt)?.toFixed(3));
+child.kill();
