@@ -17,19 +17,20 @@ export function estimateTokens(item: Item): number {
  * is valid when no tool result at or after `i` answers a tool call before `i`.
  */
 function validCuts(items: readonly Item[]): boolean[] {
-  const callIndex = new Map<string, number>();
+  // Each result belongs to the nearest call before it with its id: some servers reuse ids
+  // (`call_0`) across responses, so the id alone does not find the call.
+  const lastCall = new Map<string, number>();
+  const callOf = new Array<number | undefined>(items.length);
   items.forEach((item, index) => {
-    if (item.type === 'tool_call') callIndex.set(item.callId, index);
+    if (item.type === 'tool_call') lastCall.set(item.callId, index);
+    else if (item.type === 'tool_result') callOf[index] = lastCall.get(item.callId);
   });
-  // earliestOpen[i]: the smallest index of a tool call whose result lies at or after i.
+  // earliestOpen: the smallest index of a call whose result lies at or after i.
   const valid = new Array<boolean>(items.length + 1).fill(true);
   let earliestOpen = Number.POSITIVE_INFINITY;
   for (let i = items.length - 1; i >= 0; i--) {
-    const item = items[i]!;
-    if (item.type === 'tool_result') {
-      const call = callIndex.get(item.callId);
-      if (call !== undefined && call < i) earliestOpen = Math.min(earliestOpen, call);
-    }
+    const call = callOf[i];
+    if (call !== undefined) earliestOpen = Math.min(earliestOpen, call);
     valid[i] = !(earliestOpen < i);
   }
   return valid;

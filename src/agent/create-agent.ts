@@ -18,7 +18,7 @@ import type { ContextPolicy } from './context-policy.js';
 import { type AgentStream, createEventStream } from './event-stream.js';
 import { serializeTurns } from './session-queue.js';
 import { indexTools, isZod4Schema, type Tool, toolSpecs } from './tool.js';
-import { runTurn, type TurnConfig, type TurnInput } from './turn.js';
+import { runTurn, type TurnConfig, type TurnInput, turnSignal } from './turn.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9._:@-]{1,256}$/;
 const KEY_RULE = '1-256 characters from [A-Za-z0-9._:@-]';
@@ -270,11 +270,15 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
     input: unknown,
     runOptions: RunOptions<unknown>,
     stream: boolean,
-    emit: Parameters<typeof runTurn>[2],
+    emit: Parameters<typeof runTurn>[3],
   ) => {
     const turn = toTurnInput(config, input, runOptions, stream);
     config.log(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
-    return serializeTurns(config.store, turn.key, () => runTurn(config, turn, emit));
+    // The turn's signal and timeout start now, so they also bound the wait behind earlier turns.
+    const { signal, dispose } = turnSignal(turn);
+    const done = serializeTurns(config.store, turn.key, () => runTurn(config, turn, signal, emit), signal);
+    done.then(dispose, dispose);
+    return done;
   };
   const sessionKey = (id: string): SessionKey => ({
     namespace: config.namespace,

@@ -14,7 +14,7 @@ import {
 import { redactSecrets } from '../core/secrets.js';
 import type { Binding, Lease, SessionKey, SessionSnapshot, SessionStore } from '../core/store.js';
 import { addUsage, emptyUsage, type Usage } from '../core/usage.js';
-import { abortError, type RetryPolicy, withRetry } from '../runtime/retry.js';
+import { abortable, abortError, type RetryPolicy, withRetry } from '../runtime/retry.js';
 import type {
   OutputSpec,
   RemoteState,
@@ -75,7 +75,7 @@ NEVER_ABORTED.addEventListener = () => {};
  * One signal per turn, never the caller's own: vendor clients add an abort listener to the signal of
  * every request and never remove it, so a long-lived signal would collect them turn after turn.
  */
-function turnSignal(input: TurnInput): { signal: AbortSignal; dispose: () => void } {
+export function turnSignal(input: TurnInput): { signal: AbortSignal; dispose: () => void } {
   if (input.signal === undefined && input.turnTimeoutMs === undefined)
     return { signal: NEVER_ABORTED, dispose() {} };
   const controller = new AbortController();
@@ -175,23 +175,31 @@ function remoteStates(snapshot: SessionSnapshot): Map<string, RemoteState> {
 export async function runTurn(
   config: TurnConfig,
   input: TurnInput,
+  signal: AbortSignal,
   emit: (event: AgentEvent) => void,
 ): Promise<RunResult> {
-  const { signal, dispose } = turnSignal(input);
   let lease: Lease | undefined;
+  let snapshotBindings: SessionSnapshot['bindings'] = {};
   let baseVersion: number | undefined;
   let committed = false;
-  // Conversations change on the server as each step runs; if the turn then fails, their bindings
-  // must not be trusted again (chained responses need no such care: an uncommitted one is never referenced).
+  let answeredBy = config.runtime.id;
+  // Conversations change on the server as each step is sent; a runtime whose stored conversation
+  // took in steps this turn does not commit must not trust that conversation again (chained
+  // responses need no such care: an uncommitted response is never referenced).
   const touchedConversations = new Set<string>();
   try {
     if (signal.aborted) throw abortError(signal);
     if (!config.store.processLocal) {
       lease = await guardStore(
-        config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
+        abortable(
+          config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
+          signal,
+          (late) => {
+            void late.release().catch(() => {});
+          },
+        ),
         'taking the session lease',
       );
-      if (signal.aborted) throw abortError(signal);
     }
     const snapshot = (await guardStore(config.store.load(input.key), 'loading the session')) ?? {
       items: [],
@@ -199,6 +207,7 @@ export async function runTurn(
       bindings: {},
     };
     baseVersion = snapshot.version;
+    snapshotBindings = snapshot.bindings;
     emit({
       type: 'turn-start',
       sessionId: input.key.sessionId,
@@ -223,7 +232,7 @@ export async function runTurn(
     const turnItems: Item[] = [userMessage];
     const states = remoteStates(snapshot);
     let usage: Usage = emptyUsage();
-    let answeredBy = config.runtime.id;
+    let stepShownText = false;
 
     const prepare = (member: Runtime): StepRequest => {
       const all = [...snapshot.items, ...turnItems];
@@ -235,7 +244,10 @@ export async function runTurn(
       if (config.instructions !== undefined) request.instructions = config.instructions;
       if (input.output) request.output = input.output.spec;
       const state = states.get(member.id);
-      if (member.kind === 'stateful' && state) request.remoteState = state;
+      if (member.kind === 'stateful' && state) {
+        request.remoteState = state;
+        if (state.remote.conversationId) touchedConversations.add(member.id);
+      }
       return request;
     };
 
@@ -252,7 +264,10 @@ export async function runTurn(
             signal: attemptSignal,
             ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
             emit: (event) => {
-              if (event.type === 'text-delta') emittedText = true;
+              if (event.type === 'text-delta') {
+                emittedText = true;
+                stepShownText = true;
+              }
               emit(event);
             },
           });
@@ -278,13 +293,13 @@ export async function runTurn(
     let lastToolInputInvalid = false;
     for (let step = 1; step <= config.maxSteps; step++) {
       const contextLength = snapshot.items.length + turnItems.length;
+      stepShownText = false;
       const result = config.runtime.dispatch
-        ? await config.runtime.dispatch(prepare, { emit, runStep })
+        ? await config.runtime.dispatch(prepare, { emit, runStep, shownText: () => stepShownText })
         : await runStep(config.runtime, prepare(config.runtime));
       answeredBy = result.runtimeId ?? config.runtime.id;
       if (result.remote) {
         states.set(answeredBy, { remote: result.remote, syncedCount: contextLength + result.items.length });
-        if (result.remote.conversationId) touchedConversations.add(answeredBy);
       }
       usage = addUsage(usage, result.usage);
       turnItems.push(...result.items);
@@ -341,6 +356,15 @@ export async function runTurn(
       'committing the turn',
     );
     committed = true;
+    touchedConversations.delete(answeredBy);
+    await forgetConversations(
+      config.store,
+      input.key,
+      touchedConversations,
+      snapshotBindings,
+      sessionVersion,
+      lease,
+    );
     const result: RunResult = {
       text,
       output,
@@ -354,28 +378,38 @@ export async function runTurn(
   } catch (error) {
     config.log(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
     if (!committed && baseVersion !== undefined) {
-      await forgetConversations(config.store, input.key, touchedConversations, baseVersion, lease);
+      await forgetConversations(
+        config.store,
+        input.key,
+        touchedConversations,
+        snapshotBindings,
+        baseVersion,
+        lease,
+      );
     }
     throw error;
   } finally {
-    dispose();
     await lease?.release().catch(() => {});
   }
 }
 
 /**
- * After a failed turn, replaces the bindings of conversations that step-by-step took in the turn's
- * items with empty ones, so the next turn on that runtime starts a new conversation from the local
- * transcript. Best effort: if the store is down too, the error the turn already has is the one to report.
+ * Replaces the stored bindings of conversations that took in steps the session does not hold as
+ * such (a failed turn; or a step another runtime took over) with empty ones, so the next turn on
+ * that runtime starts a new conversation from the local transcript. Only stored conversation
+ * bindings are touched: a conversation this turn created was never stored. Best effort: if the
+ * store is down too, the error the turn already has is the one to report.
  */
 async function forgetConversations(
   store: SessionStore,
   key: SessionKey,
   runtimeIds: Set<string>,
+  stored: SessionSnapshot['bindings'],
   version: number,
   lease: Lease | undefined,
 ): Promise<void> {
   for (const runtimeId of runtimeIds) {
+    if (!stored[runtimeId]?.remote.conversationId) continue;
     const binding = { runtimeId, remote: {}, syncedVersion: 0 };
     await store
       .append(key, [], { expectedVersion: version, binding, ...(lease ? { lease } : {}) })
@@ -430,12 +464,18 @@ async function executeTool(
     );
   }
   try {
-    const value = await target.execute(parsed.data, {
-      session: key.sessionId,
-      namespace: key.namespace,
+    // A tool that ignores its signal still cannot hold the turn past an abort or the turn timeout.
+    const value = await abortable(
+      Promise.resolve().then(() =>
+        target.execute(parsed.data, {
+          session: key.sessionId,
+          namespace: key.namespace,
+          signal,
+          callId: call.callId,
+        }),
+      ),
       signal,
-      callId: call.callId,
-    });
+    );
     const serialized = serializeToolOutput(value);
     return serialized.ok ? finish(serialized.text, false) : finish(`Error: ${serialized.error}`, true);
   } catch (error) {

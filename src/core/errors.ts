@@ -106,3 +106,14 @@ export function isAbortError(error: unknown): boolean {
     (error.name === 'AbortError' || error.name === 'APIUserAbortError' || error.name === 'TimeoutError')
   );
 }
+
+/** Anything a store driver throws that is not ours surfaces as store_unavailable (never retried). */
+export function storeUnavailable(error: unknown, what: string): CloudhopError {
+  if (error instanceof CloudhopError) return error;
+  const detail = (error instanceof Error ? error.message : String(error)).replace(/[.\s]+$/, '');
+  return new CloudhopError(
+    'store_unavailable',
+    `The session store failed while ${what}: ${detail}. Nothing was committed; check that the store is reachable and retry.`,
+    { cause: error, retryable: false },
+  );
+}

@@ -1,5 +1,5 @@
 import * as z from 'zod/v4';
-import { CloudhopError } from './errors.js';
+import { CloudhopError, storeUnavailable } from './errors.js';
 import { type Item, itemSchema } from './items.js';
 import { type Binding, DEFAULT_NAMESPACE, type SessionKey, type SessionStore } from './store.js';
 import { byteLength } from './usage.js';
@@ -139,7 +139,9 @@ export async function exportSession(
   options: { namespace?: string } = {},
 ): Promise<TranscriptFile> {
   const key: SessionKey = { namespace: options.namespace ?? DEFAULT_NAMESPACE, sessionId };
-  const snapshot = await store.load(key);
+  const snapshot = await store.load(key).catch((error: unknown) => {
+    throw storeUnavailable(error, 'loading the session to export');
+  });
   if (!snapshot) {
     throw new CloudhopError(
       'invalid_session_id',
@@ -182,9 +184,13 @@ export async function importSession(
   const bindings = Object.values(transcript.bindings);
   // The items and the first binding land in one atomic append; each further binding is its own
   // append of no items, which the version check keeps from mixing with a concurrent writer.
-  let version = await store.append(key, transcript.items, { expectedVersion: 0, binding: bindings[0] });
-  for (const binding of bindings.slice(1)) {
-    version = await store.append(key, [], { expectedVersion: version, binding });
+  try {
+    let version = await store.append(key, transcript.items, { expectedVersion: 0, binding: bindings[0] });
+    for (const binding of bindings.slice(1)) {
+      version = await store.append(key, [], { expectedVersion: version, binding });
+    }
+  } catch (error) {
+    throw storeUnavailable(error, 'importing the session');
   }
   return key;
 }

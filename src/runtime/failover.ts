@@ -108,7 +108,8 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
         recordSuccess(member);
         return result;
       } catch (error) {
-        if (!failsOver(error)) throw error;
+        // Text already streamed cannot be taken back; a second answer would be mixed into it.
+        if (!failsOver(error) || context.shownText()) throw error;
         recordFailure(member);
         const next = candidates[index + 1];
         if (!next) throw error;
@@ -123,10 +124,18 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
     family: members[0]!.family,
     dispatch,
     step(request: StepRequest, context: StepContext) {
+      let shownText = false;
       return dispatch(() => request, {
         emit: context.emit,
+        shownText: () => shownText,
         runStep: async (member, memberRequest) => ({
-          ...(await member.step(memberRequest, context)),
+          ...(await member.step(memberRequest, {
+            ...context,
+            emit: (event) => {
+              if (event.type === 'text-delta') shownText = true;
+              context.emit(event);
+            },
+          })),
           runtimeId: member.id,
         }),
       });

@@ -62,6 +62,40 @@ export function abortError(signal: AbortSignal): CloudhopError {
   });
 }
 
+/**
+ * Settles with `promise`, or rejects with the abort error as soon as `signal` fires. Work that
+ * completes after the abort is handed to `onLate` (e.g. to release a lease that arrived too late).
+ */
+export function abortable<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  onLate?: (value: T) => void,
+): Promise<T> {
+  if (signal.aborted) {
+    promise.then(onLate, () => {});
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      reject(abortError(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (aborted) onLate?.(value);
+        else resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(abortError(signal));
   return new Promise((resolve, reject) => {

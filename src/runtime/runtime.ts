@@ -66,6 +66,8 @@ export interface DispatchContext {
   emit(event: RuntimeEvent): void;
   /** Runs a step on a member runtime with the agent's retries; resolves with `runtimeId` set. */
   runStep: StepRunner;
+  /** True once this step streamed text to the consumer: another runtime may then not take over the step. */
+  shownText(): boolean;
 }
 
 /**

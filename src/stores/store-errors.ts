@@ -35,13 +35,4 @@ export function assertLeaseWait(ttlMs: number, waitMs: number): number {
   return waitMs;
 }
 
-/** Anything a store driver throws that is not ours surfaces as store_unavailable (never retried). */
-export function storeUnavailable(error: unknown, what: string): CloudhopError {
-  if (error instanceof CloudhopError) return error;
-  const detail = (error instanceof Error ? error.message : String(error)).replace(/[.\s]+$/, '');
-  return new CloudhopError(
-    'store_unavailable',
-    `The session store failed while ${what}: ${detail}. Nothing was committed; check that the store is reachable and retry.`,
-    { cause: error, retryable: false },
-  );
-}
+export { storeUnavailable } from '../core/errors.js';

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as z from 'zod/v4';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { startEmulator } from '../../src/emulator/index.js';
 import { type Agent, createAgent, memoryStore, type SessionStore, tool } from '../../src/index.js';
 import {
   bindingOf,
-  type Clouds,
   cloudsOn,
   conversationItems,
+  emulatorForFile,
   entriesOfItems,
   entriesOfResponses,
   INSTRUCTIONS,
@@ -18,17 +18,7 @@ import {
   weather,
 } from './helpers.js';
 
-let emu: Emulator;
-let clouds: Clouds;
-
-beforeAll(async () => {
-  emu = await startEmulator();
-  clouds = cloudsOn(emu);
-});
-afterEach(() => emu.faults.clear());
-afterAll(async () => {
-  await emu?.close();
-});
+const { emu, clouds } = await emulatorForFile({ clearFaults: true });
 
 function agentOn(store: SessionStore): Agent {
   return createAgent({ runtime: clouds.azureChat, store, tools: [weather], instructions: INSTRUCTIONS });

@@ -1,11 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as z from 'zod/v4';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { createAgent, failover, memoryStore, tool } from '../../src/index.js';
 import {
   bindingOf,
-  type Clouds,
-  cloudsOn,
+  emulatorForFile,
   entriesOfChat,
   entriesOfItems,
   entriesOfResponses,
@@ -15,17 +13,7 @@ import {
   weather,
 } from './helpers.js';
 
-let emu: Emulator;
-let clouds: Clouds;
-
-beforeAll(async () => {
-  emu = await startEmulator();
-  clouds = cloudsOn(emu);
-});
-afterEach(() => emu.faults.clear());
-afterAll(async () => {
-  await emu?.close();
-});
+const { emu, clouds } = await emulatorForFile({ clearFaults: true });
 
 const system = { role: 'system', text: INSTRUCTIONS } as const;
 

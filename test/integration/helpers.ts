@@ -1,7 +1,8 @@
+import { afterAll, afterEach } from 'vitest';
 import * as z from 'zod/v4';
 import { bedrockConverse, frontier } from '../../src/aws.js';
 import { azureChat, azureResponses } from '../../src/azure.js';
-import type { Emulator, EmulatorRequestRecord } from '../../src/emulator/index.js';
+import { type Emulator, type EmulatorRequestRecord, startEmulator } from '../../src/emulator/index.js';
 import {
   type Agent,
   type AgentEvent,
@@ -80,6 +81,19 @@ export function cloudsOn(emu: Emulator): Clouds {
       state: 'conversation',
     }),
   };
+}
+
+/**
+ * Starts an emulator for the whole test file, closed after its last test, with every runtime
+ * pointed at it. With `clearFaults`, faults a test sets are cleared after it.
+ */
+export async function emulatorForFile(
+  options: { clearFaults?: boolean } = {},
+): Promise<{ emu: Emulator; clouds: Clouds }> {
+  const emu = await startEmulator();
+  afterAll(() => emu.close());
+  if (options.clearFaults) afterEach(() => emu.faults.clear());
+  return { emu, clouds: cloudsOn(emu) };
 }
 
 export const weather = tool({

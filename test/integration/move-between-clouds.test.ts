@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/v4';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import {
   type Binding,
   createAgent,
@@ -14,6 +13,7 @@ import {
 import {
   type Clouds,
   cloudsOn,
+  emulatorForFile,
   entriesOfRequest,
   expectedRequests,
   INSTRUCTIONS,
@@ -76,14 +76,11 @@ interface Leg {
 }
 
 const SESSION = 'traveller';
-let emu: Emulator;
-let clouds: Clouds;
+const { emu, clouds } = await emulatorForFile();
 const store = memoryStore();
 const legs: Leg[] = [];
 
 beforeAll(async () => {
-  emu = await startEmulator();
-  clouds = cloudsOn(emu);
   const agent = createAgent({
     runtime: clouds.azureChat,
     store,
@@ -103,12 +100,21 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  await emu?.close();
-});
-
 function legsOn(cloud: Cloud): Leg[] {
   return legs.filter((leg) => leg.hop.on === cloud);
+}
+
+/** An agent on azureChat with runtimes and a store of its own, apart from the travelling session. */
+function agentApart() {
+  const on = cloudsOn(emu);
+  const local = memoryStore();
+  const agent = createAgent({
+    runtime: on.azureChat,
+    store: local,
+    tools: [weather],
+    instructions: INSTRUCTIONS,
+  });
+  return { on, local, agent };
 }
 
 function callIds(items: readonly Item[]): string[] {
@@ -325,14 +331,7 @@ describe('a tool call id that Bedrock cannot take', () => {
   const FOREIGN_ID = 'functions.get_weather:0';
 
   it('is rewritten the same way for toolUse and toolResult on Converse, and sent unchanged everywhere else', async () => {
-    const on = cloudsOn(emu);
-    const local = memoryStore();
-    const agent = createAgent({
-      runtime: on.azureChat,
-      store: local,
-      tools: [weather],
-      instructions: INSTRUCTIONS,
-    });
+    const { on, local, agent } = agentApart();
     const session = 'foreign-call-id';
     await turn(emu, agent, local, 'Hi, my name is Ada.', { session });
     await local.append(
@@ -411,14 +410,7 @@ describe('an image in the history', () => {
   const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 
   it('reaches chat, Responses and Converse runtimes as each one takes images', async () => {
-    const on = cloudsOn(emu);
-    const local = memoryStore();
-    const agent = createAgent({
-      runtime: on.azureChat,
-      store: local,
-      tools: [weather],
-      instructions: INSTRUCTIONS,
-    });
+    const { on, local, agent } = agentApart();
     const session = 'image-travels';
     await agent.run(
       [

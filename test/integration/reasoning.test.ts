@@ -1,5 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   createAgent,
   createItem,
@@ -10,8 +9,7 @@ import {
 } from '../../src/index.js';
 import {
   bindingOf,
-  type Clouds,
-  cloudsOn,
+  emulatorForFile,
   entriesOfChat,
   entriesOfConverse,
   entriesOfItems,
@@ -28,17 +26,7 @@ const CONVERSE_FAMILY = 'aws-bedrock-converse';
 const FRONTIER_SECRET = 'gAAAAB-frontier-encrypted-reasoning';
 const CONVERSE_SIGNATURE = 'converse-reasoning-signature';
 
-let emu: Emulator;
-let clouds: Clouds;
-
-beforeAll(async () => {
-  emu = await startEmulator();
-  clouds = cloudsOn(emu);
-});
-afterEach(() => emu.faults.clear());
-afterAll(async () => {
-  await emu?.close();
-});
+const { emu, clouds } = await emulatorForFile({ clearFaults: true });
 
 function message(role: 'user' | 'assistant', text: string): MessageItem {
   return createItem<MessageItem>({ type: 'message', role, content: [{ type: 'text', text }] });

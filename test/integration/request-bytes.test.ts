@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   type ContextPolicy,
   createAgent,
@@ -7,20 +6,11 @@ import {
   type RunResult,
   type Runtime,
 } from '../../src/index.js';
-import { type Clouds, cloudsOn, INSTRUCTIONS, itemsOf, weather } from './helpers.js';
+import { emulatorForFile, INSTRUCTIONS, itemsOf, weather } from './helpers.js';
 
 const TURNS = 30;
 
-let emu: Emulator;
-let clouds: Clouds;
-
-beforeAll(async () => {
-  emu = await startEmulator();
-  clouds = cloudsOn(emu);
-});
-afterAll(async () => {
-  await emu?.close();
-});
+const { emu, clouds } = await emulatorForFile();
 
 interface Talk {
   results: RunResult[];

@@ -8,7 +8,6 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  CloudhopError,
   createAgent,
   exportSession,
   type Item,
@@ -22,6 +21,7 @@ import { postgresStore } from '../../src/stores/postgres.js';
 import { redisStore } from '../../src/stores/redis.js';
 import { sqliteStore } from '../../src/stores/sqlite.js';
 import { scriptedRuntime } from '../../src/testing/index.js';
+import { rejection } from '../helpers/errors.js';
 import {
   DATABASE_URL,
   postgresAvailable,
@@ -108,16 +108,6 @@ function userMessage(text: string): MessageItem {
     content: [{ type: 'text', text }],
     createdAt: '2025-01-01T00:00:00.000Z',
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CloudhopError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CloudhopError);
-    return error as CloudhopError;
-  }
-  throw new Error('expected the call to reject');
 }
 
 const TENANT_SECRET = 'the launch code of tenant a is 0000';

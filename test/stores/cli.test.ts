@@ -5,7 +5,6 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runSessionsCommand } from '../../src/cli/sessions.js';
-import type { Item } from '../../src/core/items.js';
 import type { Binding, SessionStore } from '../../src/core/store.js';
 import { postgresStore } from '../../src/stores/postgres.js';
 import { redisStore } from '../../src/stores/redis.js';
@@ -18,19 +17,13 @@ import {
   redisAvailable,
   runTag,
 } from './helpers/services.js';
+import { message } from './helpers/store-kit.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudhop-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const freshPath = (ext = 'db') => join(dir, `f${++files}.${ext}`);
 
-const message = (text: string, role: 'user' | 'assistant' = 'user'): Item => ({
-  type: 'message',
-  id: `m-${text}`,
-  role,
-  content: [{ type: 'text', text }],
-  createdAt: '2025-01-01T00:00:00.000Z',
-});
 const binding: Binding = {
   runtimeId: 'openai-responses:gpt-4o',
   remote: { responseId: 'resp_1' },

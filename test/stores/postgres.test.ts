@@ -5,6 +5,7 @@ import type { Item } from '../../src/core/items.js';
 import { postgresStore } from '../../src/stores/postgres.js';
 import { runStoreConformance } from '../../src/testing/index.js';
 import { closedPort, DATABASE_URL, postgresAvailable, runTag } from './helpers/services.js';
+import { expectOutageRecovery, message, rejection } from './helpers/store-kit.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 
 const available = await postgresAvailable();
@@ -16,34 +17,6 @@ const freshSchema = () => {
   schemasMade.push(name);
   return name;
 };
-
-const message = (text: string): Item => ({
-  type: 'message',
-  id: `m-${text}`,
-  role: 'user',
-  content: [{ type: 'text', text }],
-  createdAt: '2025-01-01T00:00:00.000Z',
-});
-
-async function rejection(promise: Promise<unknown>): Promise<CloudhopError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CloudhopError;
-  }
-  throw new Error('expected the call to reject');
-}
-
-async function eventually<T>(fn: () => Promise<T>, attempts = 100): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
@@ -147,23 +120,7 @@ describe.skipIf(!available)('postgresStore', () => {
     const store = postgresStore({ connectionString: url.toString(), schema });
     const key = { namespace: `down-${runTag()}`, sessionId: 's' };
     try {
-      await store.append(key, [message('before')], { expectedVersion: 0 });
-
-      const dropped = proxy.dropNextRequest();
-      const midway = await rejection(store.append(key, [message('lost')], { expectedVersion: 1 }));
-      await dropped;
-      expect(midway.code).toBe('store_unavailable');
-
-      await proxy.down();
-      expect((await rejection(store.load(key))).code).toBe('store_unavailable');
-      expect((await rejection(store.append(key, [message('while down')], { expectedVersion: 1 }))).code).toBe(
-        'store_unavailable',
-      );
-
-      await proxy.up();
-      const snapshot = await eventually(() => store.load(key));
-      expect(snapshot?.items).toEqual([message('before')]);
-      expect(await store.append(key, [message('after')], { expectedVersion: 1 })).toBe(2);
+      await expectOutageRecovery(store, proxy, key);
     } finally {
       await store.close();
       await proxy.close();

@@ -1,43 +1,14 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CloudhopError } from '../../src/core/errors.js';
-import type { Item } from '../../src/core/items.js';
 import { redisStore } from '../../src/stores/redis.js';
 import { runStoreConformance } from '../../src/testing/index.js';
 import { closedPort, REDIS_URL, redisAvailable, runTag } from './helpers/services.js';
+import { expectOutageRecovery, message, rejection } from './helpers/store-kit.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 
 const available = await redisAvailable();
 const keyPrefix = `cloudhop-test-${runTag()}:`;
-
-const message = (text: string): Item => ({
-  type: 'message',
-  id: `m-${text}`,
-  role: 'user',
-  content: [{ type: 'text', text }],
-  createdAt: '2025-01-01T00:00:00.000Z',
-});
-
-async function rejection(promise: Promise<unknown>): Promise<CloudhopError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CloudhopError;
-  }
-  throw new Error('expected the call to reject');
-}
-
-/** Retries `fn` until it succeeds: the store reconnects in the background once the server is back. */
-async function eventually<T>(fn: () => Promise<T>, attempts = 100): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 describe.skipIf(!available)('redisStore', () => {
   afterAll(async () => {
@@ -120,24 +91,7 @@ describe.skipIf(!available)('redisStore', () => {
     const store = redisStore({ url: `redis://127.0.0.1:${proxy.port}`, keyPrefix });
     const key = { namespace: `down-${runTag()}`, sessionId: 's' };
     try {
-      await store.append(key, [message('before')], { expectedVersion: 0 });
-
-      // Dropped mid-operation: the append reached the wire, the connection died before a reply.
-      const dropped = proxy.dropNextRequest();
-      const midway = await rejection(store.append(key, [message('lost')], { expectedVersion: 1 }));
-      await dropped;
-      expect(midway.code).toBe('store_unavailable');
-
-      await proxy.down();
-      expect((await rejection(store.load(key))).code).toBe('store_unavailable');
-      expect((await rejection(store.append(key, [message('while down')], { expectedVersion: 1 }))).code).toBe(
-        'store_unavailable',
-      );
-
-      await proxy.up();
-      const snapshot = await eventually(() => store.load(key));
-      expect(snapshot?.items).toEqual([message('before')]);
-      expect(await store.append(key, [message('after')], { expectedVersion: 1 })).toBe(2);
+      await expectOutageRecovery(store, proxy, key);
     } finally {
       await store.close();
       await proxy.close();

@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CloudhopError } from '../../src/core/errors.js';
-import type { Item } from '../../src/core/items.js';
 import { type SqliteDatabase, sqliteStore } from '../../src/stores/sqlite.js';
 import { runStoreConformance } from '../../src/testing/index.js';
+import { message, rejection } from './helpers/store-kit.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudhop-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,23 +35,6 @@ if (!nodeSqliteAvailable) {
   console.warn(
     `Skipping the node:sqlite driver tests: Node ${process.versions.node} has no node:sqlite (22.13+ has).`,
   );
-}
-
-const message = (text: string): Item => ({
-  type: 'message',
-  id: `m-${text}`,
-  role: 'user',
-  content: [{ type: 'text', text }],
-  createdAt: '2025-01-01T00:00:00.000Z',
-});
-
-async function rejection(promise: Promise<unknown>): Promise<CloudhopError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CloudhopError;
-  }
-  throw new Error('expected the call to reject');
 }
 
 describe.skipIf(!betterSqliteLoads)('better-sqlite3 driver', () => {

@@ -1,6 +1,5 @@
-import { HttpResponse, http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
 import { azureChat } from '../../../src/azure.js';
 import { CloudhopError } from '../../../src/core/errors.js';
 import { vendorText } from '../../helpers/fixtures.js';
@@ -10,36 +9,18 @@ import {
   AZURE_V1_URL,
   asyncFilterStreams,
   gatedStream,
-  record,
   recordingContext,
-  type SeenRequest,
+  recordingServer,
   sse,
   stepRequest,
   vendorExample,
 } from './chat-test-kit.js';
 
-const server = setupServer();
-const seen: SeenRequest[] = [];
-
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => {
-  server.resetHandlers();
-  seen.length = 0;
-});
-afterAll(() => server.close());
+const { seen, answerWith } = recordingServer();
 
 const API_KEY = 'azure-test-key-0123456789';
 const runtime = (extra: Partial<Parameters<typeof azureChat>[0]> = {}) =>
   azureChat({ endpoint: AZURE_ENDPOINT, deployment: 'gpt-4o', apiKey: API_KEY, ...extra });
-
-function answerWith(url: string, respond: () => Response) {
-  server.use(
-    http.post(url, async ({ request }) => {
-      await record(request, seen);
-      return respond();
-    }),
-  );
-}
 
 const o1Output = () => vendorExample('azure-chat-completion.json', 'ms-docs-o1-preview-output');
 const specExample = () =>

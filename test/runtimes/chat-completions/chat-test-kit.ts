@@ -1,50 +1,42 @@
-import { HttpResponse } from 'msw';
-import type { RuntimeEvent } from '../../../src/core/events.js';
-import { createItem, type Item, type MessageItem } from '../../../src/core/items.js';
-import type { StepContext, StepRequest } from '../../../src/runtime/runtime.js';
+import { HttpResponse, http } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { vendorJson, vendorText } from '../../helpers/fixtures.js';
+import { record, type SeenRequest } from '../../helpers/runtime-kit.js';
+
+export { recordingContext, stepRequest, user } from '../../helpers/runtime-kit.js';
 
 export const AZURE_ENDPOINT = 'https://myres.openai.azure.com';
 export const AZURE_DEPLOYMENT_URL = `${AZURE_ENDPOINT}/openai/deployments/gpt-4o/chat/completions`;
 export const AZURE_V1_URL = `${AZURE_ENDPOINT}/openai/v1/chat/completions`;
 
-/** A request as the server received it. */
-export interface SeenRequest {
-  url: URL;
-  headers: Headers;
-  body: any;
-  bytes: number;
-}
-
-export async function record(request: Request, seen: SeenRequest[]): Promise<void> {
-  const text = await request.clone().text();
-  seen.push({
-    url: new URL(request.url),
-    headers: request.headers,
-    body: JSON.parse(text),
-    bytes: new TextEncoder().encode(text).byteLength,
-  });
-}
-
-export function userSays(text: string): Item {
-  return createItem<MessageItem>({ type: 'message', role: 'user', content: [{ type: 'text', text }] });
-}
-
-export function stepRequest(overrides: Partial<StepRequest> = {}): StepRequest {
-  return { items: [userSays('Hello')], tools: [], stream: false, ...overrides };
-}
-
-/** A step context that records the events a runtime emits. */
-export function recordingContext(signal: AbortSignal = new AbortController().signal): StepContext & {
-  events: RuntimeEvent[];
-  deltas(): string[];
+/**
+ * An msw server for the test file: listening from the first test to the last, failing on requests
+ * no handler takes, and forgetting its handlers and the requests it `seen` after each test.
+ */
+export function recordingServer(): {
+  seen: SeenRequest[];
+  /** Answers POSTs to `url` with `respond()`, recording each request in `seen` first. */
+  answerWith(url: string, respond: () => Response): void;
 } {
-  const events: RuntimeEvent[] = [];
+  const server = setupServer();
+  const seen: SeenRequest[] = [];
+  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+  afterEach(() => {
+    server.resetHandlers();
+    seen.length = 0;
+  });
+  afterAll(() => server.close());
   return {
-    signal,
-    events,
-    emit: (event) => events.push(event),
-    deltas: () => events.flatMap((event) => (event.type === 'text-delta' ? [event.delta] : [])),
+    seen,
+    answerWith(url, respond) {
+      server.use(
+        http.post(url, async ({ request }) => {
+          await record(request, seen);
+          return respond();
+        }),
+      );
+    },
   };
 }
 

@@ -1,36 +1,21 @@
-import { HttpResponse, http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HttpResponse } from 'msw';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ToolCallItem } from '../../../src/core/items.js';
 import { openaiChat } from '../../../src/openai.js';
-import { record, recordingContext, type SeenRequest, sse, sseOf, stepRequest } from './chat-test-kit.js';
+import { recordingContext, recordingServer, sse, sseOf, stepRequest } from './chat-test-kit.js';
 
-const server = setupServer();
-const seen: SeenRequest[] = [];
+const { seen, answerWith } = recordingServer();
 const OPENAI_URL = 'https://api.openai.com/v1/chat/completions';
 const LOCAL_URL = 'http://localhost:11434/v1/chat/completions';
 
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 beforeEach(() => {
   // The machine's own OpenAI settings must not leak into these tests.
   vi.stubEnv('OPENAI_API_KEY', '');
   vi.stubEnv('OPENAI_BASE_URL', '');
 });
 afterEach(() => {
-  server.resetHandlers();
-  seen.length = 0;
   vi.unstubAllEnvs();
 });
-afterAll(() => server.close());
-
-function answerWith(url: string, respond: () => Response) {
-  server.use(
-    http.post(url, async ({ request }) => {
-      await record(request, seen);
-      return respond();
-    }),
-  );
-}
 
 /**
  * Chunks in OpenAI's chat streaming format (as recorded from api.openai.com): the first chunk

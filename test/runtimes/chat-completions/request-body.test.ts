@@ -1,6 +1,5 @@
-import { HttpResponse, http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
 import { azureChat } from '../../../src/azure.js';
 import {
   createItem,
@@ -14,31 +13,19 @@ import type { StepRequest } from '../../../src/runtime/runtime.js';
 import {
   AZURE_DEPLOYMENT_URL,
   AZURE_ENDPOINT,
-  record,
   recordingContext,
-  type SeenRequest,
+  recordingServer,
   stepRequest,
-  userSays,
+  user,
   vendorExample,
 } from './chat-test-kit.js';
 
-const server = setupServer();
-const seen: SeenRequest[] = [];
-
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => {
-  server.resetHandlers();
-  seen.length = 0;
-});
-afterAll(() => server.close());
+const { seen, answerWith } = recordingServer();
 
 /** Sends `request` through azureChat and returns the JSON body the server received. */
 async function sentBody(request: StepRequest): Promise<any> {
-  server.use(
-    http.post(AZURE_DEPLOYMENT_URL, async ({ request: received }) => {
-      await record(received, seen);
-      return HttpResponse.json(vendorExample('azure-chat-completion.json', 'ms-docs-o1-preview-output'));
-    }),
+  answerWith(AZURE_DEPLOYMENT_URL, () =>
+    HttpResponse.json(vendorExample('azure-chat-completion.json', 'ms-docs-o1-preview-output')),
   );
   const runtime = azureChat({ endpoint: AZURE_ENDPOINT, deployment: 'gpt-4o', apiKey: 'body-test-key' });
   await runtime.step(request, recordingContext());
@@ -62,7 +49,7 @@ describe('chat request body', () => {
   it('maps a whole transcript: instructions, text, images, merged tool calls, results; reasoning is dropped', async () => {
     const items: Item[] = [
       message('system', [{ type: 'text', text: 'Answer in French.' }]),
-      userSays('Hi, I am Ada.'),
+      user('Hi, I am Ada.'),
       message('user', [
         { type: 'text', text: 'What is in these pictures?' },
         { type: 'image', mediaType: 'image/png', data: 'iVBORw0KGgo=' },
@@ -78,7 +65,7 @@ describe('chat request body', () => {
       call('call_retry', 'get_weather', { city: 'Oslo' }),
       result('call_retry', '{"tempC":4}'),
       message('assistant', [{ type: 'text', text: 'Paris 21 °C, Oslo 4 °C.' }]),
-      userSays('Thanks!'),
+      user('Thanks!'),
     ];
     const body = await sentBody(stepRequest({ items, instructions: 'You are a helpful assistant.' }));
     expect(body.messages).toEqual([
@@ -167,12 +154,9 @@ describe('chat request body', () => {
   });
 
   it('reports the bytes of the body it sent', async () => {
-    const items = [userSays('ü'.repeat(1000))];
-    server.use(
-      http.post(AZURE_DEPLOYMENT_URL, async ({ request }) => {
-        await record(request, seen);
-        return HttpResponse.json(vendorExample('azure-chat-completion.json', 'ms-docs-o1-preview-output'));
-      }),
+    const items = [user('ü'.repeat(1000))];
+    answerWith(AZURE_DEPLOYMENT_URL, () =>
+      HttpResponse.json(vendorExample('azure-chat-completion.json', 'ms-docs-o1-preview-output')),
     );
     const runtime = azureChat({ endpoint: AZURE_ENDPOINT, deployment: 'gpt-4o', apiKey: 'body-test-key' });
     const { usage } = await runtime.step(stepRequest({ items }), recordingContext());

@@ -5,6 +5,7 @@ import { createItem, type MessageItem } from '../../../src/core/items.js';
 import { openaiResponses } from '../../../src/runtimes/responses/openai-responses.js';
 import {
   assistant,
+  errorBody,
   FUNCTION_CALL_RESPONSE,
   MESSAGE_RESPONSE,
   OPENAI_URL,
@@ -34,6 +35,16 @@ afterEach(() => {
   reply = () => HttpResponse.json(responseExample(MESSAGE_RESPONSE));
 });
 afterAll(() => server.close());
+
+/** A reply that answers the first request with `failure`, and every later one with `then()`. */
+function failOnceThen(failure: Response, then: () => Response): () => Response {
+  let first = true;
+  return () => {
+    if (!first) return then();
+    first = false;
+    return failure;
+  };
+}
 
 const runtime = () => openaiResponses({ apiKey: 'sk-test-request-mapping', model: 'gpt-5.4' });
 
@@ -188,24 +199,10 @@ describe('Responses request body', () => {
   });
 
   it('stops asking for encrypted reasoning once the model says it has none', async () => {
-    let first = true;
-    reply = () => {
-      if (first) {
-        first = false;
-        return HttpResponse.json(
-          {
-            error: {
-              message: 'Encrypted content is not supported with this model.',
-              type: 'invalid_request_error',
-              param: 'include',
-              code: null,
-            },
-          },
-          { status: 400 },
-        );
-      }
-      return HttpResponse.json(responseExample(FUNCTION_CALL_RESPONSE));
-    };
+    reply = failOnceThen(
+      errorBody(400, { message: 'Encrypted content is not supported with this model.', param: 'include' }),
+      () => HttpResponse.json(responseExample(FUNCTION_CALL_RESPONSE)),
+    );
     const rt = runtime();
     const result = await rt.step(stepRequest(), recordingContext());
     await rt.step(stepRequest(), recordingContext());
@@ -220,24 +217,13 @@ describe('Responses request body', () => {
   });
 
   it('resends without replayed reasoning when the server cannot use it', async () => {
-    let first = true;
-    reply = () => {
-      if (first) {
-        first = false;
-        return HttpResponse.json(
-          {
-            error: {
-              message: 'The encrypted content gAAA...ng== could not be verified.',
-              type: 'invalid_request_error',
-              param: null,
-              code: 'invalid_encrypted_content',
-            },
-          },
-          { status: 400 },
-        );
-      }
-      return HttpResponse.json(responseExample(MESSAGE_RESPONSE));
-    };
+    reply = failOnceThen(
+      errorBody(400, {
+        message: 'The encrypted content gAAA...ng== could not be verified.',
+        code: 'invalid_encrypted_content',
+      }),
+      () => HttpResponse.json(responseExample(MESSAGE_RESPONSE)),
+    );
     const items = [user('Think.'), reasoning('openai', 'rs_from_other_model', 'gAAAA-x'), user('Again.')];
     const result = await runtime().step(stepRequest({ items }), recordingContext());
 
@@ -247,24 +233,10 @@ describe('Responses request body', () => {
   });
 
   it('drops a replayed reasoning item the server does not know, without reseeding the session', async () => {
-    let first = true;
-    reply = () => {
-      if (first) {
-        first = false;
-        return HttpResponse.json(
-          {
-            error: {
-              message: "Item with id 'rs_unknown_here' not found.",
-              type: 'invalid_request_error',
-              param: 'input',
-              code: null,
-            },
-          },
-          { status: 404 },
-        );
-      }
-      return HttpResponse.json(responseExample(MESSAGE_RESPONSE));
-    };
+    reply = failOnceThen(
+      errorBody(404, { message: "Item with id 'rs_unknown_here' not found.", param: 'input' }),
+      () => HttpResponse.json(responseExample(MESSAGE_RESPONSE)),
+    );
     const context = recordingContext();
     const items = [user('a'), assistant('b'), reasoning('openai', 'rs_unknown_here', 'gAAAA-y'), user('c')];
     await runtime().step(

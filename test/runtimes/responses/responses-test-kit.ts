@@ -1,5 +1,4 @@
 import { HttpResponse } from 'msw';
-import type { RuntimeEvent } from '../../../src/core/events.js';
 import {
   createItem,
   type MessageItem,
@@ -7,34 +6,11 @@ import {
   type ToolCallItem,
   type ToolResultItem,
 } from '../../../src/core/items.js';
-import type { StepContext, StepRequest } from '../../../src/runtime/runtime.js';
 import { vendorJson } from '../../helpers/fixtures.js';
 
+export { record, recordingContext, type SeenRequest, stepRequest, user } from '../../helpers/runtime-kit.js';
+
 export const OPENAI_URL = 'https://api.openai.com/v1';
-
-/** A request as the server received it. */
-export interface SeenRequest {
-  method: string;
-  url: URL;
-  headers: Headers;
-  body: any;
-  bytes: number;
-}
-
-export async function record(request: Request, seen: SeenRequest[]): Promise<void> {
-  const text = await request.clone().text();
-  seen.push({
-    method: request.method,
-    url: new URL(request.url),
-    headers: request.headers,
-    body: text === '' ? undefined : JSON.parse(text),
-    bytes: new TextEncoder().encode(text).byteLength,
-  });
-}
-
-export function user(text: string): MessageItem {
-  return createItem<MessageItem>({ type: 'message', role: 'user', content: [{ type: 'text', text }] });
-}
 
 export function assistant(text: string): MessageItem {
   return createItem<MessageItem>({ type: 'message', role: 'assistant', content: [{ type: 'text', text }] });
@@ -57,24 +33,6 @@ export function reasoning(family: string, id: string, encrypted: string): Reason
       data: { id, summary: [{ type: 'summary_text', text: 'thinking' }], encrypted_content: encrypted },
     },
   });
-}
-
-export function stepRequest(overrides: Partial<StepRequest> = {}): StepRequest {
-  return { items: [user('Hello')], tools: [], stream: false, ...overrides };
-}
-
-/** A step context that records the events a runtime emits. */
-export function recordingContext(signal: AbortSignal = new AbortController().signal): StepContext & {
-  events: RuntimeEvent[];
-  deltas(): string[];
-} {
-  const events: RuntimeEvent[] = [];
-  return {
-    signal,
-    events,
-    emit: (event) => events.push(event),
-    deltas: () => events.flatMap((event) => (event.type === 'text-delta' ? [event.delta] : [])),
-  };
 }
 
 /** The body of example `name` in responses-create.json (a fresh copy each call). */
