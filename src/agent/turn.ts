@@ -114,7 +114,7 @@ function finalText(items: readonly Item[]): string {
   return message ? textOf(message) : '';
 }
 
-function parseStructuredOutput(text: string, schema: z.ZodType, runtimeId: string): unknown {
+async function parseStructuredOutput(text: string, schema: z.ZodType, runtimeId: string): Promise<unknown> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -125,7 +125,17 @@ function parseStructuredOutput(text: string, schema: z.ZodType, runtimeId: strin
       { runtimeId },
     );
   }
-  const parsed = schema.safeParse(json);
+  let parsed: z.ZodSafeParseResult<unknown>;
+  try {
+    // Async: a schema may refine asynchronously; a refine that throws is reported like a mismatch.
+    parsed = await schema.safeParseAsync(json);
+  } catch (error) {
+    throw new CloudhopError(
+      'output_invalid',
+      `The output schema threw while checking the model's answer: ${error instanceof Error ? error.message : String(error)}. Fix the schema's refinements.`,
+      { runtimeId, cause: error },
+    );
+  }
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map(String).join('.');
@@ -219,7 +229,7 @@ export async function runTurn(
       const replay = committedTurn(snapshot, input.idempotencyKey, config.runtime.id);
       if (replay) {
         const output = input.output
-          ? parseStructuredOutput(replay.text, input.output.schema, replay.runtimeId)
+          ? await parseStructuredOutput(replay.text, input.output.schema, replay.runtimeId)
           : undefined;
         const result: RunResult = { ...replay, output };
         emit({ type: 'turn-finish', result });
@@ -339,7 +349,9 @@ export async function runTurn(
     }
 
     const text = finalText(turnItems);
-    const output = input.output ? parseStructuredOutput(text, input.output.schema, answeredBy) : undefined;
+    const output = input.output
+      ? await parseStructuredOutput(text, input.output.schema, answeredBy)
+      : undefined;
     const answeredState = states.get(answeredBy);
     const newVersion = snapshot.version + turnItems.length;
     const binding: Binding | undefined =
@@ -452,7 +464,13 @@ async function executeTool(
     const known = [...config.tools.keys()].join(', ') || 'none';
     return finish(`Error: there is no tool named "${call.name}". Available tools: ${known}.`, true, true);
   }
-  const parsed = target.input.safeParse(args);
+  let parsed: z.ZodSafeParseResult<unknown>;
+  try {
+    parsed = await target.input.safeParseAsync(args);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return finish(`Error: checking the arguments for "${call.name}" failed: ${redactSecrets(message)}`, true);
+  }
   if (!parsed.success) {
     const details = parsed.error.issues
       .map((issue) => `${issue.path.map(String).join('.') || '<root>'}: ${issue.message}`)

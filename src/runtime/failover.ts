@@ -28,6 +28,8 @@ export function failsOver(error: unknown): error is CloudhopError {
 interface Circuit {
   consecutiveFailures: number;
   openUntil: number;
+  /** A half-open probe step is under way on this runtime. */
+  probing: boolean;
 }
 
 const runtimeShape = z.custom<Runtime>(
@@ -73,24 +75,37 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
   const failureThreshold = parsed.failureThreshold ?? 3;
   const now = parsed.now ?? Date.now;
   const circuits = new Map<string, Circuit>(
-    members.map((m) => [m.id, { consecutiveFailures: 0, openUntil: 0 }]),
+    members.map((m) => [m.id, { consecutiveFailures: 0, openUntil: 0, probing: false }]),
   );
 
-  /** Members whose circuit lets them take a step, in preference order; all of them if every circuit is open. */
-  function available(): Runtime[] {
+  /**
+   * Members whose circuit lets them take a step, in preference order; all of them if every circuit
+   * is open. A runtime whose cooldown has passed is half-open: the first step to select it claims
+   * the one probe (`probes`), and concurrent steps skip it until the probe has its answer.
+   */
+  function available(probes: Set<string>): Runtime[] {
     const time = now();
-    const usable = members.filter((member) => circuits.get(member.id)!.openUntil <= time);
+    const usable = members.filter((member) => {
+      const circuit = circuits.get(member.id)!;
+      if (circuit.openUntil > time) return false;
+      if (circuit.consecutiveFailures < failureThreshold) return true;
+      if (circuit.probing) return false;
+      circuit.probing = true;
+      probes.add(member.id);
+      return true;
+    });
     return usable.length > 0
       ? usable
       : members.slice().sort((a, b) => circuits.get(a.id)!.openUntil - circuits.get(b.id)!.openUntil);
   }
 
   function recordSuccess(member: Runtime): void {
-    circuits.set(member.id, { consecutiveFailures: 0, openUntil: 0 });
+    circuits.set(member.id, { consecutiveFailures: 0, openUntil: 0, probing: false });
   }
 
   function recordFailure(member: Runtime): void {
     const circuit = circuits.get(member.id)!;
+    circuit.probing = false;
     circuit.consecutiveFailures += 1;
     // A failed half-open probe (failures already at the threshold) reopens at once.
     if (circuit.consecutiveFailures >= failureThreshold) circuit.openUntil = now() + cooldownMs;
@@ -100,21 +115,31 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
     prepare: (member: Runtime) => StepRequest,
     context: DispatchContext,
   ): Promise<StepResult> {
-    const candidates = available();
-    for (let index = 0; ; index++) {
-      const member = candidates[index]!;
-      try {
-        const result = await context.runStep(member, prepare(member));
-        recordSuccess(member);
-        return result;
-      } catch (error) {
-        // Text already streamed cannot be taken back; a second answer would be mixed into it.
-        if (!failsOver(error) || context.shownText()) throw error;
-        recordFailure(member);
-        const next = candidates[index + 1];
-        if (!next) throw error;
-        context.emit({ type: 'failover', from: member.id, to: next.id, error });
+    const probes = new Set<string>();
+    const candidates = available(probes);
+    try {
+      for (let index = 0; ; index++) {
+        const member = candidates[index]!;
+        probes.delete(member.id);
+        try {
+          const result = await context.runStep(member, prepare(member));
+          recordSuccess(member);
+          return result;
+        } catch (error) {
+          // Text already streamed cannot be taken back; a second answer would be mixed into it.
+          if (!failsOver(error) || context.shownText()) {
+            circuits.get(member.id)!.probing = false;
+            throw error;
+          }
+          recordFailure(member);
+          const next = candidates[index + 1];
+          if (!next) throw error;
+          context.emit({ type: 'failover', from: member.id, to: next.id, error });
+        }
       }
+    } finally {
+      // Probes claimed for runtimes this step never reached go back for the next step to take.
+      for (const id of probes) circuits.get(id)!.probing = false;
     }
   }
 

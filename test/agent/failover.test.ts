@@ -68,6 +68,31 @@ describe('failover', () => {
     expect(primary.requests.at(-1)!.items).toHaveLength(7);
   });
 
+  it('lets exactly one turn probe a runtime whose cooldown has passed', async () => {
+    let clock = 0;
+    let primaryHealthy = false;
+    const primary = scriptedRuntime(() => (primaryHealthy ? { text: 'primary ok', delayMs: 50 } : down()), {
+      id: 'primary',
+    });
+    const backup = scriptedRuntime(() => 'backup ok', { id: 'backup' });
+    const agent = createAgent({
+      runtime: failover([primary, backup], { failureThreshold: 1, cooldownMs: 100, now: () => clock }),
+      retry: { maxRetries: 0 },
+    });
+    expect((await agent.run('x', { session: 'a' })).runtimeId).toBe('backup');
+    clock = 500;
+    primaryHealthy = true;
+    const [one, two] = await Promise.all([
+      agent.run('y', { session: 'b' }),
+      agent.run('z', { session: 'c' }),
+    ]);
+    expect([one.runtimeId, two.runtimeId].sort()).toEqual(['backup', 'primary']);
+    expect(primary.requests).toHaveLength(2);
+    // The probe succeeded: the circuit is closed again and every turn goes to the primary.
+    const after = await Promise.all([agent.run('p', { session: 'd' }), agent.run('q', { session: 'e' })]);
+    expect(after.map((r) => r.runtimeId)).toEqual(['primary', 'primary']);
+  });
+
   it('fails with the last error when every runtime fails', async () => {
     const agent = createAgent({
       runtime: failover([

@@ -129,6 +129,55 @@ describe('the turn under failures', () => {
   });
 });
 
+describe('schemas that throw', () => {
+  it('a tool input schema whose refinement throws becomes an error result, and async refinements work', async () => {
+    const picky = tool({
+      name: 'picky',
+      input: z.object({ city: z.string() }).refine(() => {
+        throw new Error('refinement exploded');
+      }),
+      execute: () => 'never',
+    });
+    const checked = tool({
+      name: 'checked',
+      input: z.object({ city: z.string() }).refine(async (value) => value.city !== 'Nowhere'),
+      execute: ({ city }) => `ok ${city}`,
+    });
+    const runtime = scriptedRuntime([
+      {
+        toolCalls: [
+          { name: 'picky', arguments: { city: 'Paris' } },
+          { name: 'checked', arguments: { city: 'Oslo' } },
+        ],
+      },
+      'done',
+    ]);
+    const result = await createAgent({ runtime, tools: [picky, checked] }).run('go', { session: 's' });
+    const outputs = result.items.flatMap((item) => (item.type === 'tool_result' ? [item] : []));
+    expect(outputs[0]).toMatchObject({
+      isError: true,
+      output: expect.stringContaining('refinement exploded'),
+    });
+    expect(outputs[1]).toMatchObject({ output: 'ok Oslo' });
+  });
+
+  it('an output schema whose refinement throws gives output_invalid and commits nothing', async () => {
+    const store = memoryStore();
+    const schema = z.object({ city: z.string() }).refine(() => {
+      throw new Error('boom');
+    });
+    const error = await rejection(
+      createAgent({ runtime: scriptedRuntime(['{"city":"Paris"}']), store }).run('x', {
+        session: 's',
+        output: schema,
+      }),
+    );
+    expect(error.code).toBe('output_invalid');
+    expect(error.message).toMatch(/boom/);
+    expect(await store.list()).toEqual({ ids: [] });
+  });
+});
+
 describe('conversation bindings', () => {
   it('a failed first turn writes nothing, not even a binding', async () => {
     const { runtime } = conversationRuntime('conv', () => {
