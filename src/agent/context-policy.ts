@@ -39,14 +39,15 @@ function validCuts(items: readonly Item[]): boolean[] {
 /**
  * The items a stateless runtime is sent: the newest history that fits the policy, starting at a
  * valid cut, plus everything from `mustKeepFrom` (this turn's items) on. Instructions are not items
- * and are always sent; the store keeps the full transcript whatever is trimmed here.
+ * and are always sent; the store keeps the full transcript whatever is trimmed here. Without a
+ * policy the given array itself is returned.
  */
 export function applyContextPolicy(
-  items: readonly Item[],
+  items: Item[],
   mustKeepFrom: number,
   policy: ContextPolicy,
 ): Item[] {
-  if (policy.maxItems === undefined && policy.maxInputTokens === undefined) return items.slice();
+  if (policy.maxItems === undefined && policy.maxInputTokens === undefined) return items;
   const valid = validCuts(items);
   let tokens = 0;
   for (let i = mustKeepFrom; i < items.length; i++) tokens += estimateTokens(items[i]!);

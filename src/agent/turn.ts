@@ -55,11 +55,14 @@ export interface TurnInput {
   idempotencyKey?: string;
 }
 
-async function guardStore<T>(operation: Promise<T>, what: string): Promise<T> {
+/** Runs a store call so that whatever it throws, synchronously or not, surfaces as store_unavailable. */
+function guardStore<T>(operation: () => Promise<T>, what: string): Promise<T> {
   try {
-    return await operation;
+    return operation().catch((error: unknown) => {
+      throw storeUnavailable(error, what);
+    });
   } catch (error) {
-    throw storeUnavailable(error, what);
+    return Promise.reject(storeUnavailable(error, what));
   }
 }
 
@@ -201,17 +204,18 @@ export async function runTurn(
     if (signal.aborted) throw abortError(signal);
     if (!config.store.processLocal) {
       lease = await guardStore(
-        abortable(
-          config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
-          signal,
-          (late) => {
-            void late.release().catch(() => {});
-          },
-        ),
+        () =>
+          abortable(
+            config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
+            signal,
+            (late) => {
+              void late.release().catch(() => {});
+            },
+          ),
         'taking the session lease',
       );
     }
-    const snapshot = (await guardStore(config.store.load(input.key), 'loading the session')) ?? {
+    const snapshot = (await guardStore(() => config.store.load(input.key), 'loading the session')) ?? {
       items: [],
       version: 0,
       bindings: {},
@@ -296,7 +300,8 @@ export async function runTurn(
           },
         },
       );
-      return { ...result, runtimeId: result.runtimeId ?? member.id };
+      result.runtimeId ??= member.id;
+      return result;
     };
 
     let finished = false;
@@ -360,23 +365,26 @@ export async function runTurn(
         : undefined;
     if (signal.aborted) throw abortError(signal);
     const sessionVersion = await guardStore(
-      config.store.append(input.key, turnItems, {
-        expectedVersion: snapshot.version,
-        ...(binding ? { binding } : {}),
-        ...(lease ? { lease } : {}),
-      }),
+      () =>
+        config.store.append(input.key, turnItems, {
+          expectedVersion: snapshot.version,
+          ...(binding ? { binding } : {}),
+          ...(lease ? { lease } : {}),
+        }),
       'committing the turn',
     );
     committed = true;
     touchedConversations.delete(answeredBy);
-    await forgetConversations(
-      config.store,
-      input.key,
-      touchedConversations,
-      snapshotBindings,
-      sessionVersion,
-      lease,
-    );
+    if (touchedConversations.size > 0) {
+      await forgetConversations(
+        config.store,
+        input.key,
+        touchedConversations,
+        snapshotBindings,
+        sessionVersion,
+        lease,
+      );
+    }
     const result: RunResult = {
       text,
       output,
@@ -389,7 +397,7 @@ export async function runTurn(
     return result;
   } catch (error) {
     config.log(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
-    if (!committed && baseVersion !== undefined) {
+    if (!committed && baseVersion !== undefined && touchedConversations.size > 0) {
       await forgetConversations(
         config.store,
         input.key,
