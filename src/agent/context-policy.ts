@@ -42,11 +42,7 @@ function validCuts(items: readonly Item[]): boolean[] {
  * and are always sent; the store keeps the full transcript whatever is trimmed here. Without a
  * policy the given array itself is returned.
  */
-export function applyContextPolicy(
-  items: Item[],
-  mustKeepFrom: number,
-  policy: ContextPolicy,
-): Item[] {
+export function applyContextPolicy(items: Item[], mustKeepFrom: number, policy: ContextPolicy): Item[] {
   if (policy.maxItems === undefined && policy.maxInputTokens === undefined) return items;
   const valid = validCuts(items);
   let tokens = 0;
