@@ -1,4 +1,5 @@
 import { registerSecret } from '../../core/secrets.js';
+import { endpointLabel } from '../../runtime/endpoint-label.js';
 import type { Runtime, StepContext, StepRequest, StepResult } from '../../runtime/runtime.js';
 import {
   type BedrockErrorContext,
@@ -22,12 +23,6 @@ import { CleartextHttpHandler } from './cleartext-http-handler.js';
 import { type BedrockSdk, loadBedrockSdk, loadNodeHttpHandler } from './load-bedrock-sdk.js';
 
 export const BEDROCK_CONVERSE_FAMILY = 'aws-bedrock-converse';
-
-/** Host and path of an endpoint, without credentials or query: names the runtime and appears in messages. */
-function endpointName(endpoint: string): string {
-  const url = new URL(endpoint);
-  return url.host + url.pathname.replace(/\/+$/, '');
-}
 
 /** Every AWS secret cloudhop is given, including those a provider resolves later, is kept out of messages. */
 function registeredCredentials(
@@ -93,13 +88,13 @@ export function bedrockConverse(options: BedrockConverseOptions): Runtime {
   const parsed = parseBedrockConverseOptions(options);
   const credentials = parsed.credentials ? registeredCredentials(parsed.credentials) : undefined;
   const host = parsed.endpoint
-    ? endpointName(parsed.endpoint)
+    ? endpointLabel(parsed.endpoint)
     : `bedrock-runtime.${parsed.region}.amazonaws.com`;
   const id = `bedrock-converse:${host}/${parsed.model}`;
   const errorContext: BedrockErrorContext = {
     runtimeId: id,
     model: parsed.model,
-    target: parsed.endpoint ? endpointName(parsed.endpoint) : parsed.region,
+    target: parsed.endpoint ? endpointLabel(parsed.endpoint) : parsed.region,
   };
 
   let built: Promise<BuiltClient> | undefined;

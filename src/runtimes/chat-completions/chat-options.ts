@@ -29,11 +29,7 @@ export const httpUrl = (what: string) =>
     }, `must not carry credentials, a query or a fragment: ${what}`)
     .transform((value) => value.replace(/\/+$/, ''));
 
-/** `host/path` of a URL: the endpoint part of a runtime id, which must be stable and secret-free. */
-export function endpointLabel(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`;
-}
+export { endpointLabel } from '../../runtime/endpoint-label.js';
 
 export const stringRecord = z.record(z.string(), z.string({ error: 'must be a string (a header value)' }), {
   error: 'must be an object of header names to string values',

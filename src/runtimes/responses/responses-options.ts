@@ -55,11 +55,7 @@ export function invalidConfig(path: string, message: string): CloudhopError {
   return new CloudhopError('invalid_config', `${path}: ${message}`, { path });
 }
 
-/** `host` + path of a base URL, the endpoint half of a runtime id (no scheme, credentials or query). */
-export function endpointLabel(baseURL: string): string {
-  const url = new URL(baseURL);
-  return `${url.host}${url.pathname.replace(/\/+$/, '')}`;
-}
+export { endpointLabel } from '../../runtime/endpoint-label.js';
 
 export function trimTrailingSlashes(url: string): string {
   return url.replace(/\/+$/, '');
