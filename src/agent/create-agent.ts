@@ -258,8 +258,8 @@ export function createAgent(options: AgentOptions): Agent {
     namespace: parsed.namespace ?? DEFAULT_NAMESPACE,
     lockTtlMs: parsed.lockTtlMs ?? 120_000,
     lockWaitMs: parsed.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
-    log: debug ? (line) => debug(`[cloudhop] ${redactSecrets(line)}`) : () => {},
   };
+  if (debug) config.log = (line) => debug(`[cloudhop] ${redactSecrets(line)}`);
   if (parsed.instructions !== undefined) config.instructions = parsed.instructions;
   if (parsed.timeoutMs !== undefined) config.timeoutMs = parsed.timeoutMs;
   return buildAgent(config, options);
@@ -273,11 +273,11 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
     emit: Parameters<typeof runTurn>[3],
   ) => {
     const turn = toTurnInput(config, input, runOptions, stream);
-    config.log(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
+    config.log?.(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
     // The turn's signal and timeout start now, so they also bound the wait behind earlier turns.
     const { signal, dispose } = turnSignal(turn);
     const done = serializeTurns(config.store, turn.key, () => runTurn(config, turn, signal, emit), signal);
-    done.then(dispose, dispose);
+    if (dispose) done.then(dispose, dispose);
     return done;
   };
   const sessionKey = (id: string): SessionKey => ({
@@ -295,9 +295,14 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
       }
     },
     stream(input, runOptions) {
-      return createEventStream((emit) =>
-        Promise.resolve().then(() => start(input, runOptions as RunOptions<unknown>, true, emit)),
-      ) as AgentStream<any>;
+      return createEventStream((emit) => {
+        try {
+          return start(input, runOptions as RunOptions<unknown>, true, emit);
+        } catch (error) {
+          // A bad call fails the stream and its result; stream never throws synchronously.
+          return Promise.reject(error);
+        }
+      }) as AgentStream<any>;
     },
     session(id) {
       const key = sessionKey(id);

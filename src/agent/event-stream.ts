@@ -16,25 +16,37 @@ export function createEventStream<Output>(
   const buffered: AgentEvent[] = [];
   let finished = false;
   let failure: unknown;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    wake?.();
-    wake = undefined;
+  // The consumer waiting in next(), if any: events are handed to it directly.
+  let waiting:
+    | { resolve: (step: IteratorResult<AgentEvent>) => void; reject: (error: unknown) => void }
+    | undefined;
+
+  const settle = () => {
+    const consumer = waiting;
+    if (!consumer) return;
+    waiting = undefined;
+    if (failure !== undefined) consumer.reject(failure);
+    else consumer.resolve({ value: undefined, done: true });
   };
 
   const result = run((event) => {
-    buffered.push(event);
-    notify();
+    const consumer = waiting;
+    if (consumer) {
+      waiting = undefined;
+      consumer.resolve({ value: event, done: false });
+    } else {
+      buffered.push(event);
+    }
   }).then(
     (value) => {
       finished = true;
-      notify();
+      settle();
       return value;
     },
     (error: unknown) => {
       finished = true;
       failure = error;
-      notify();
+      settle();
       throw error;
     },
   );
@@ -43,20 +55,21 @@ export function createEventStream<Output>(
 
   return {
     result,
-    async *[Symbol.asyncIterator]() {
-      for (;;) {
-        if (buffered.length > 0) {
-          yield buffered.shift()!;
-          continue;
-        }
-        if (finished) {
-          if (failure !== undefined) throw failure;
-          return;
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-      }
+    // A plain iterator rather than an async generator: every event costs one promise, not several.
+    [Symbol.asyncIterator](): AsyncIterator<AgentEvent> {
+      return {
+        next() {
+          if (buffered.length > 0) return Promise.resolve({ value: buffered.shift()!, done: false });
+          if (finished) {
+            return failure === undefined
+              ? Promise.resolve({ value: undefined, done: true })
+              : Promise.reject(failure);
+          }
+          return new Promise((resolve, reject) => {
+            waiting = { resolve, reject };
+          });
+        },
+      };
     },
   };
 }

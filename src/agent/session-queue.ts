@@ -19,7 +19,8 @@ export function serializeTurns<T>(
     perStore = new Map();
     queues.set(store, perStore);
   }
-  const mapKey = JSON.stringify([key.namespace, key.sessionId]);
+  // Namespaces and session ids were checked against the key alphabet, which has no '/'.
+  const mapKey = `${key.namespace}/${key.sessionId}`;
   const previous = perStore.get(mapKey);
   // With no turn ahead of it (the common case) the work starts at once; a turn aborted while it
   // waits never starts, but keeps its place so the turns behind it still wait for those ahead.

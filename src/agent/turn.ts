@@ -14,7 +14,7 @@ import {
 import { redactSecrets } from '../core/secrets.js';
 import type { Binding, Lease, SessionKey, SessionSnapshot, SessionStore } from '../core/store.js';
 import { addUsage, emptyUsage, type Usage } from '../core/usage.js';
-import { abortable, abortError, type RetryPolicy, withRetry } from '../runtime/retry.js';
+import { abortable, abortError, NEVER_ABORTED, type RetryPolicy, withRetry } from '../runtime/retry.js';
 import type {
   OutputSpec,
   RemoteState,
@@ -41,7 +41,8 @@ export interface TurnConfig {
   context: ContextPolicy;
   lockTtlMs: number;
   lockWaitMs: number;
-  log: (line: string) => void;
+  /** The debug logger; absent without `debug`, so that `log?.(…)` does not even build the line. */
+  log?: (line: string) => void;
 }
 
 export interface TurnInput {
@@ -66,21 +67,14 @@ function guardStore<T>(operation: () => Promise<T>, what: string): Promise<T> {
   }
 }
 
-/** Links the caller's signal and the turn timeout into the one signal every request and tool sees. */
-/**
- * The signal of a turn that nothing can abort, shared by all such turns. It never fires, so the
- * listeners that vendor clients add to it (and never remove) are dropped instead of piling up.
- */
-const NEVER_ABORTED = new AbortController().signal;
-NEVER_ABORTED.addEventListener = () => {};
+const UNABORTABLE_TURN = { signal: NEVER_ABORTED };
 
 /**
  * One signal per turn, never the caller's own: vendor clients add an abort listener to the signal of
  * every request and never remove it, so a long-lived signal would collect them turn after turn.
  */
-export function turnSignal(input: TurnInput): { signal: AbortSignal; dispose: () => void } {
-  if (input.signal === undefined && input.turnTimeoutMs === undefined)
-    return { signal: NEVER_ABORTED, dispose() {} };
+export function turnSignal(input: TurnInput): { signal: AbortSignal; dispose?: () => void } {
+  if (input.signal === undefined && input.turnTimeoutMs === undefined) return UNABORTABLE_TURN;
   const controller = new AbortController();
   const onAbort = () => controller.abort(input.signal!.reason);
   if (input.signal?.aborted) onAbort();
@@ -295,7 +289,9 @@ export async function runTurn(
           // its first delta fails the turn instead of being retried.
           canRetry: () => !emittedText,
           onRetry: (event) => {
-            config.log(`retry ${event.attempt} on ${member.id} in ${event.delayMs} ms: ${event.error.code}`);
+            config.log?.(
+              `retry ${event.attempt} on ${member.id} in ${event.delayMs} ms: ${event.error.code}`,
+            );
             emit({ type: 'retry', ...event });
           },
         },
@@ -396,7 +392,7 @@ export async function runTurn(
     emit({ type: 'turn-finish', result });
     return result;
   } catch (error) {
-    config.log(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
+    config.log?.(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
     if (!committed && baseVersion !== undefined && touchedConversations.size > 0) {
       await forgetConversations(
         config.store,
@@ -506,7 +502,7 @@ async function executeTool(
     return serialized.ok ? finish(serialized.text, false) : finish(`Error: ${serialized.error}`, true);
   } catch (error) {
     if (signal.aborted) throw abortError(signal);
-    config.log(`tool ${call.name} threw: ${error instanceof Error ? error.name : typeof error}`);
+    config.log?.(`tool ${call.name} threw: ${error instanceof Error ? error.name : typeof error}`);
     // A tool calling a cloud may fail with a message that echoes its credentials; the message
     // reaches the model, the events and the store, so it is redacted like every other error.
     const message = redactSecrets(error instanceof Error ? error.message : String(error));

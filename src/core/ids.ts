@@ -1,31 +1,32 @@
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const CROCKFORD_CODES = Array.from(CROCKFORD, (char) => char.charCodeAt(0));
+const TIME_CHARS = 10;
+const RANDOM_CHARS = 16;
 
 // Random bytes are drawn in blocks: one getRandomValues call per 256 ids instead of one per id.
 const pool = new Uint8Array(4096);
 let poolOffset = pool.length;
 
 let lastTime = -1;
-let timePart = '';
-let lastIso = '';
-const random = new Uint8Array(16);
+/** The id being built, as character codes: 10 for the time, 16 for the random part. */
+const codes = new Array<number>(TIME_CHARS + RANDOM_CHARS).fill(0);
+const random = new Uint8Array(RANDOM_CHARS);
 
-function encodeTime(time: number): string {
-  let out = '';
+function encodeTime(time: number): void {
   let t = time;
-  for (let i = 0; i < 10; i++) {
-    out = CROCKFORD[t % 32] + out;
+  for (let i = TIME_CHARS - 1; i >= 0; i--) {
+    codes[i] = CROCKFORD_CODES[t % 32]!;
     t = Math.floor(t / 32);
   }
-  return out;
 }
 
 function refillRandom(): void {
-  if (poolOffset + 16 > pool.length) {
+  if (poolOffset + RANDOM_CHARS > pool.length) {
     crypto.getRandomValues(pool);
     poolOffset = 0;
   }
-  for (let i = 0; i < 16; i++) random[i] = pool[poolOffset + i]! & 31;
-  poolOffset += 16;
+  for (let i = 0; i < RANDOM_CHARS; i++) random[i] = pool[poolOffset + i]! & 31;
+  poolOffset += RANDOM_CHARS;
 }
 
 /** Increments the 80-bit random part so ids made in the same millisecond still sort in order. */
@@ -45,24 +46,33 @@ export function newId(): string {
   const now = Date.now();
   if (now > lastTime) {
     lastTime = now;
-    timePart = encodeTime(now);
+    encodeTime(now);
     refillRandom();
   } else {
     incrementRandom();
   }
-  let id = timePart;
-  for (let i = 0; i < 16; i++) id += CROCKFORD[random[i]!];
-  return id;
+  for (let i = 0; i < RANDOM_CHARS; i++) codes[TIME_CHARS + i] = CROCKFORD_CODES[random[i]!]!;
+  // One flat string in one call: ids are made on every turn's hot path.
+  return String.fromCharCode.apply(null, codes);
 }
 
 let isoTime = -1;
+let lastIso = '';
+let isoSecond = Number.NaN;
+/** `YYYY-MM-DDTHH:MM:SS.` of the current second: Date formatting runs once a second, not per item. */
+let isoSecondPrefix = '';
 
-/** The current time as an ISO string; made once per millisecond, however many items share it. */
+/** The current time as an ISO string, as `new Date().toISOString()` gives it. */
 export function nowIso(): string {
   const now = Date.now();
-  if (now !== isoTime) {
-    isoTime = now;
-    lastIso = new Date(now).toISOString();
+  if (now === isoTime) return lastIso;
+  const ms = now % 1000;
+  const second = now - ms;
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoSecondPrefix = new Date(second).toISOString().slice(0, -4);
   }
+  isoTime = now;
+  lastIso = `${isoSecondPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
   return lastIso;
 }

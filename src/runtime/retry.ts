@@ -54,6 +54,14 @@ export function retryDelay(policy: RetryPolicy, retryIndex: number, error: Cloud
   return Math.round(Math.random() * ceiling);
 }
 
+/**
+ * The signal of a turn that nothing can abort, shared by all such turns. It never fires, so the
+ * listeners that vendor clients add to it (and never remove) are dropped instead of piling up, and
+ * a runtime may skip the work of watching it.
+ */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+NEVER_ABORTED.addEventListener = () => {};
+
 /** The error a turn ends with once `signal` fired: its reason when that is ours, else `aborted`. */
 export function abortError(signal: AbortSignal): CloudhopError {
   if (signal.reason instanceof CloudhopError) return signal.reason;

@@ -16,8 +16,14 @@ import {
 import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 
 interface MemorySession {
-  /** Each item as JSON text: copied once on the way in, so later changes to the caller's objects never reach the store. */
-  items: string[];
+  namespace: string;
+  sessionId: string;
+  /**
+   * Each append's items as one JSON array text: copied once on the way in, so later changes to the
+   * caller's objects never reach the store, and serialized in one call per turn.
+   */
+  chunks: string[];
+  version: number;
   bindings: Record<string, Binding>;
   createdAt: string;
   updatedAt: string;
@@ -37,11 +43,11 @@ const LOCK_POLL_MS = 10;
 
 /** A store in this process's memory: the default, and the reference the conformance suite checks. */
 export function memoryStore(): SessionStore {
-  // JSON of the [namespace, id] pair: distinct pairs can never produce the same key.
   const sessions = new Map<string, MemorySession>();
   const leases = new Map<string, HeldLease>();
   let closed = false;
-  const keyOf = (key: SessionKey) => JSON.stringify([key.namespace, key.sessionId]);
+  // The namespace's length first: distinct pairs can never produce the same key.
+  const keyOf = (key: SessionKey) => `${String(key.namespace).length}:${key.namespace}:${key.sessionId}`;
   const ensureOpen = () => {
     if (closed)
       throw new CloudhopError('store_unavailable', 'This memoryStore was closed; create a new one.');
@@ -58,9 +64,11 @@ export function memoryStore(): SessionStore {
       ensureOpen();
       const session = sessions.get(keyOf(key));
       if (!session) return undefined;
+      const items: Item[] = [];
+      for (const chunk of session.chunks) for (const item of JSON.parse(chunk) as Item[]) items.push(item);
       const snapshot: SessionSnapshot = {
-        items: session.items.map((text) => JSON.parse(text) as Item),
-        version: session.items.length,
+        items,
+        version: session.version,
         bindings: copy(session.bindings),
         meta: { createdAt: session.createdAt, updatedAt: session.updatedAt },
       };
@@ -71,16 +79,27 @@ export function memoryStore(): SessionStore {
       ensureOpen();
       const mapKey = keyOf(key);
       const existing = sessions.get(mapKey);
-      const version = existing?.items.length ?? 0;
+      const version = existing?.version ?? 0;
       if (options.lease && !leaseHolds(mapKey, options.lease.token)) throw leaseConflict(key);
       if (version !== options.expectedVersion) throw versionConflict(key, options.expectedVersion, version);
       const now = nowIso();
-      const session = existing ?? { items: [], bindings: {}, createdAt: now, updatedAt: now };
-      for (const item of items) session.items.push(JSON.stringify(item));
+      const session = existing ?? {
+        namespace: key.namespace,
+        sessionId: key.sessionId,
+        chunks: [],
+        version: 0,
+        bindings: {},
+        createdAt: now,
+        updatedAt: now,
+      };
+      if (items.length > 0) {
+        session.chunks.push(JSON.stringify(items));
+        session.version += items.length;
+      }
       if (options.binding) session.bindings[options.binding.runtimeId] = copy(options.binding);
       session.updatedAt = now;
       sessions.set(mapKey, session);
-      return session.items.length;
+      return session.version;
     },
 
     async lock(key, ttlMs, options = {}) {
@@ -117,9 +136,8 @@ export function memoryStore(): SessionStore {
       const namespace = options.namespace ?? DEFAULT_NAMESPACE;
       const limit = options.limit ?? 100;
       const ids: string[] = [];
-      for (const mapKey of sessions.keys()) {
-        const [ns, id] = JSON.parse(mapKey) as [string, string];
-        if (ns === namespace) ids.push(id);
+      for (const session of sessions.values()) {
+        if (session.namespace === namespace) ids.push(session.sessionId);
       }
       ids.sort();
       const after = options.cursor;

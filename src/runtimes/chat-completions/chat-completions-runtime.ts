@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import type {
   ChatCompletion,
   ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
@@ -11,7 +12,7 @@ import type { FinishReason } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
 import { createItem, type Item, type MessageItem, type ToolCallItem } from '../../core/items.js';
 import { byteLength, type Usage } from '../../core/usage.js';
-import { abortError } from '../../runtime/retry.js';
+import { abortError, NEVER_ABORTED } from '../../runtime/retry.js';
 import type { Runtime, StepContext, StepRequest, StepResult } from '../../runtime/runtime.js';
 import {
   type ChatErrorContext,
@@ -236,9 +237,15 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
   const errorContext: ChatErrorContext = { runtimeId: config.id, ...config.errors };
   let loading: Promise<{ sdk: OpenAIModule; client: OpenAI }> | undefined;
 
+  // Once loaded, steps use the client directly instead of awaiting an already-settled promise.
+  let loaded: { sdk: OpenAIModule; client: OpenAI } | undefined;
+
   const load = () => {
     if (!loading) {
-      loading = loadOpenAI(config.factory).then((sdk) => ({ sdk, client: createClient(sdk) }));
+      loading = loadOpenAI(config.factory).then((sdk) => {
+        loaded = { sdk, client: createClient(sdk) };
+        return loaded;
+      });
       // A failed load is not kept: the next step tries again.
       loading.catch(() => {
         loading = undefined;
@@ -281,7 +288,10 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
   }
 
   async function stream(client: OpenAI, body: ChatBody, context: StepContext): Promise<StepResult> {
-    const streamingBody = { ...body, stream: true as const, stream_options: { include_usage: true } };
+    const streamingBody: ChatCompletionCreateParamsStreaming = Object.assign(body, {
+      stream: true as const,
+      stream_options: { include_usage: true },
+    });
     const requestBytes = byteLength(JSON.stringify(streamingBody));
     const chunks = await client.chat.completions.create(streamingBody, requestOptions(context));
     const assembler = new ChatStreamAssembler(context.emit);
@@ -303,7 +313,7 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
     family: config.family,
     async step(request, context) {
       if (context.signal.aborted) throw abortError(context.signal);
-      const { sdk, client } = await load();
+      const { sdk, client } = loaded ?? (await load());
       const body = buildChatBody(request, config.model);
       try {
         return request.stream ? await stream(client, body, context) : await complete(client, body, context);
@@ -317,9 +327,14 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
 /**
  * The stream's chunks until it ends or `signal` aborts, whichever comes first. The SDK ends its
  * iteration quietly on abort, and a body that ignores the abort would hold the step forever; here
- * an abort always rejects at once and tears the request down.
+ * an abort always rejects at once and tears the request down. A signal that can never fire needs
+ * no watching, and the stream is read as it is.
  */
-async function* untilAborted<T>(stream: Stream<T>, signal: AbortSignal): AsyncGenerator<T> {
+function untilAborted<T>(stream: Stream<T>, signal: AbortSignal): AsyncIterable<T> {
+  return signal === NEVER_ABORTED ? stream : raceAbort(stream, signal);
+}
+
+async function* raceAbort<T>(stream: Stream<T>, signal: AbortSignal): AsyncGenerator<T> {
   const iterator = stream[Symbol.asyncIterator]();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
