@@ -1,31 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { entries } from '../tsup.config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const VENDOR = /node_modules[\\/](openai|@azure|@aws-sdk|@smithy|ioredis|pg|better-sqlite3)[\\/]/;
-
-/** Every bare import of an ESM file and of the chunks it imports, walked from dist/index.js. */
-function bareImports(file: string, seen = new Set<string>()): Set<string> {
-  const found = new Set<string>();
-  if (seen.has(file)) return found;
-  seen.add(file);
-  const source = readFileSync(file, 'utf8');
-  for (const match of source.matchAll(
-    /(?:import|export)\s*(?:[^'"]*?from\s*)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
-  )) {
-    const spec = match[1] ?? match[2]!;
-    const dynamic = match[2] !== undefined;
-    if (spec.startsWith('.')) {
-      if (!dynamic) for (const s of bareImports(join(dirname(file), spec), seen)) found.add(s);
-    } else if (!dynamic) found.add(spec);
-  }
-  return found;
-}
 
 export async function measureBundles(): Promise<{ lines: string[]; coreKb: number; vendorLoaded: string[] }> {
   const lines: string[] = [];
@@ -43,14 +24,12 @@ export async function measureBundles(): Promise<{ lines: string[]; coreKb: numbe
   );
   const importMs = samples.map((s) => s.ms).sort((a, b) => a - b)[2]!;
   const vendorLoaded = [...new Set(samples.flatMap((s) => s.loaded))];
-  const staticImports = [...bareImports(join(root, 'dist/index.js'))].filter((s) => !isBuiltin(s));
-  const vendorStatic = staticImports.filter((s) => !/^zod(\/|$)/.test(s));
   lines.push(
     `require('cloudhop') median ${importMs.toFixed(1)} ms; vendor modules loaded: ${vendorLoaded.length === 0 ? 'none' : vendorLoaded.join(', ')}`,
   );
-  lines.push(`import 'cloudhop' static imports: ${staticImports.join(', ') || 'none'}`);
 
   let coreKb = 0;
+  let staticImports: string[] = [];
   for (const name of Object.keys(entries)) {
     if (name === 'cli') continue;
     const result = await build({
@@ -61,13 +40,27 @@ export async function measureBundles(): Promise<{ lines: string[]; coreKb: numbe
       format: 'esm',
       platform: 'node',
       packages: 'external',
+      metafile: true,
       logLevel: 'silent',
     });
     const kb = result.outputFiles[0]!.contents.byteLength / 1024;
-    if (name === 'index') coreKb = kb;
+    if (name === 'index') {
+      coreKb = kb;
+      // What `import 'cloudhop'` loads at once: the bundle's static imports of packages.
+      const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports);
+      staticImports = [
+        ...new Set(
+          imports
+            .filter((i) => i.external && i.kind === 'import-statement' && !isBuiltin(i.path))
+            .map((i) => i.path),
+        ),
+      ];
+    }
     lines.push(
       `${`cloudhop${name === 'index' ? '' : `/${name}`}`.padEnd(26)} ${kb.toFixed(1)} KB minified (dependencies external)`,
     );
   }
+  lines.splice(1, 0, `import 'cloudhop' static imports: ${staticImports.join(', ') || 'none'}`);
+  const vendorStatic = staticImports.filter((s) => !/^zod(\/|$)/.test(s));
   return { lines, coreKb, vendorLoaded: [...vendorLoaded, ...vendorStatic] };
 }

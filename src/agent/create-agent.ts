@@ -184,8 +184,8 @@ function toTurnInput(
     );
   }
   const key: SessionKey = { namespace: config.namespace, sessionId: checkKey(options.session, 'session') };
-  const unknown = Object.keys(options).find((name) => !RUN_OPTION_KEYS.has(name));
-  if (unknown !== undefined) {
+  for (const unknown in options) {
+    if (RUN_OPTION_KEYS.has(unknown) || !Object.hasOwn(options, unknown)) continue;
     throw new CloudhopError(
       'invalid_config',
       `run/stream: unknown option "${unknown}". Run options are ${[...RUN_OPTION_KEYS].join(', ')}.`,

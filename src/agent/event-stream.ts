@@ -10,6 +10,8 @@ export interface AgentStream<Output = unknown> extends AsyncIterable<AgentEvent>
  * Buffers events from a running turn for one consumer. The turn runs whether or not anyone
  * iterates; iteration ends after `turn-finish`, or throws the turn's error.
  */
+function ignore(): void {}
+
 export function createEventStream<Output>(
   run: (emit: (event: AgentEvent) => void) => Promise<RunResult<Output>>,
 ): AgentStream<Output> {
@@ -51,7 +53,7 @@ export function createEventStream<Output>(
     },
   );
   // A consumer that only iterates still sees the error there; keep it from also being unhandled.
-  result.catch(() => {});
+  result.catch(ignore);
 
   return {
     result,

@@ -27,10 +27,7 @@ export function serializeTurns<T>(
   const next = previous
     ? previous.then(() => (signal?.aborted ? Promise.reject(abortError(signal)) : work()))
     : work();
-  const tail: Promise<void> = next.then(
-    () => settled(),
-    () => settled(),
-  );
+  const tail: Promise<void> = next.then(settled, settled);
   function settled(): void {
     if (perStore!.get(mapKey) === tail) perStore!.delete(mapKey);
   }

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type * as z from 'zod/v4';
 import { CloudhopError } from '../core/errors.js';
 import type { AgentEvent, RunResult } from '../core/events.js';
+import { newId, nowIso } from '../core/ids.js';
 import {
   createItem,
   type Item,
@@ -12,13 +13,28 @@ import {
   textOf,
 } from '../core/items.js';
 import { redactSecrets } from '../core/secrets.js';
-import type { Binding, Lease, SessionKey, SessionSnapshot, SessionStore } from '../core/store.js';
+import type {
+  AppendOptions,
+  Binding,
+  Lease,
+  SessionKey,
+  SessionSnapshot,
+  SessionStore,
+} from '../core/store.js';
 import { addUsage, emptyUsage, type Usage } from '../core/usage.js';
-import { abortable, abortError, NEVER_ABORTED, type RetryPolicy, withRetry } from '../runtime/retry.js';
+import {
+  type AttemptOptions,
+  abortable,
+  abortError,
+  NEVER_ABORTED,
+  type RetryPolicy,
+  withRetry,
+} from '../runtime/retry.js';
 import type {
   OutputSpec,
   RemoteState,
   Runtime,
+  StepContext,
   StepRequest,
   StepResult,
   ToolSpec,
@@ -54,17 +70,6 @@ export interface TurnInput {
   turnTimeoutMs?: number;
   /** Becomes the id of the turn's user message, so a resubmitted turn is found and not run twice. */
   idempotencyKey?: string;
-}
-
-/** Runs a store call so that whatever it throws, synchronously or not, surfaces as store_unavailable. */
-function guardStore<T>(operation: () => Promise<T>, what: string): Promise<T> {
-  try {
-    return operation().catch((error: unknown) => {
-      throw storeUnavailable(error, what);
-    });
-  } catch (error) {
-    return Promise.reject(storeUnavailable(error, what));
-  }
 }
 
 const UNABORTABLE_TURN = { signal: NEVER_ABORTED };
@@ -167,7 +172,8 @@ function committedTurn(
 /** Per-runtime remote state, seeded from the stored bindings; a binding beyond the session is ignored. */
 function remoteStates(snapshot: SessionSnapshot): Map<string, RemoteState> {
   const states = new Map<string, RemoteState>();
-  for (const binding of Object.values(snapshot.bindings)) {
+  for (const runtimeId in snapshot.bindings) {
+    const binding = snapshot.bindings[runtimeId]!;
     if (binding.syncedVersion <= snapshot.version) {
       states.set(binding.runtimeId, { remote: binding.remote, syncedCount: binding.syncedVersion });
     }
@@ -196,24 +202,28 @@ export async function runTurn(
   const touchedConversations = new Set<string>();
   try {
     if (signal.aborted) throw abortError(signal);
+    // Each store call sits in its own try: whatever it throws, synchronously or not, surfaces as
+    // store_unavailable (a try around an await costs less than a wrapping promise on every turn).
     if (!config.store.processLocal) {
-      lease = await guardStore(
-        () =>
-          abortable(
-            config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
-            signal,
-            (late) => {
-              void late.release().catch(() => {});
-            },
-          ),
-        'taking the session lease',
-      );
+      try {
+        lease = await abortable(
+          config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
+          signal,
+          (late) => {
+            void late.release().catch(() => {});
+          },
+        );
+      } catch (error) {
+        throw storeUnavailable(error, 'taking the session lease');
+      }
     }
-    const snapshot = (await guardStore(() => config.store.load(input.key), 'loading the session')) ?? {
-      items: [],
-      version: 0,
-      bindings: {},
-    };
+    let stored: SessionSnapshot | undefined;
+    try {
+      stored = await config.store.load(input.key);
+    } catch (error) {
+      throw storeUnavailable(error, 'loading the session');
+    }
+    const snapshot = stored ?? { items: [], version: 0, bindings: {} };
     baseVersion = snapshot.version;
     snapshotBindings = snapshot.bindings;
     emit({
@@ -235,15 +245,21 @@ export async function runTurn(
       }
     }
 
-    const userMessage = createItem<MessageItem>({ type: 'message', role: 'user', content: input.content });
-    if (input.idempotencyKey !== undefined) userMessage.id = input.idempotencyKey;
+    // Built whole rather than through createItem: this runs before the first request of every turn.
+    const userMessage: MessageItem = {
+      type: 'message',
+      role: 'user',
+      content: input.content,
+      id: input.idempotencyKey ?? newId(),
+      createdAt: nowIso(),
+    };
     const turnItems: Item[] = [userMessage];
     const states = remoteStates(snapshot);
     let usage: Usage = emptyUsage();
     let stepShownText = false;
 
     const prepare = (member: Runtime): StepRequest => {
-      const all = [...snapshot.items, ...turnItems];
+      const all = snapshot.items.concat(turnItems);
       const request: StepRequest = {
         items: member.kind === 'stateless' ? applyContextPolicy(all, snapshot.version, config.context) : all,
         tools: config.toolSpecs,
@@ -262,40 +278,35 @@ export async function runTurn(
     let requests = 0;
     const runStep = async (member: Runtime, request: StepRequest): Promise<StepResult> => {
       let emittedText = false;
-      const result = await withRetry(
-        (attemptSignal) => {
-          emittedText = false;
-          // Vendor clients leave one abort listener per request on the signal; a long turn is bounded
-          // by steps × attempts and is no leak, so it should not trigger Node's warning.
-          if (++requests === LISTENERS_BEFORE_WARNING) setMaxListeners(0, signal);
-          return member.step(request, {
-            signal: attemptSignal,
-            ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
-            emit: (event) => {
-              if (event.type === 'text-delta') {
-                emittedText = true;
-                stepShownText = true;
-              }
-              emit(event);
-            },
-          });
+      const stepEmit = (event: AgentEvent) => {
+        if (event.type === 'text-delta') {
+          emittedText = true;
+          stepShownText = true;
+        }
+        emit(event);
+      };
+      const retry: AttemptOptions = {
+        policy: config.retry,
+        signal,
+        runtimeId: member.id,
+        // Text already shown to a consumer cannot be taken back: a stream that failed after
+        // its first delta fails the turn instead of being retried.
+        canRetry: () => !emittedText,
+        onRetry: (event) => {
+          config.log?.(`retry ${event.attempt} on ${member.id} in ${event.delayMs} ms: ${event.error.code}`);
+          emit({ type: 'retry', ...event });
         },
-        {
-          policy: config.retry,
-          signal,
-          ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
-          runtimeId: member.id,
-          // Text already shown to a consumer cannot be taken back: a stream that failed after
-          // its first delta fails the turn instead of being retried.
-          canRetry: () => !emittedText,
-          onRetry: (event) => {
-            config.log?.(
-              `retry ${event.attempt} on ${member.id} in ${event.delayMs} ms: ${event.error.code}`,
-            );
-            emit({ type: 'retry', ...event });
-          },
-        },
-      );
+      };
+      if (config.timeoutMs !== undefined) retry.timeoutMs = config.timeoutMs;
+      const result = await withRetry((attemptSignal) => {
+        emittedText = false;
+        // Vendor clients leave one abort listener per request on the signal; a long turn is bounded
+        // by steps × attempts and is no leak, so it should not trigger Node's warning.
+        if (++requests === LISTENERS_BEFORE_WARNING) setMaxListeners(0, signal);
+        const context: StepContext = { signal: attemptSignal, emit: stepEmit };
+        if (config.timeoutMs !== undefined) context.timeoutMs = config.timeoutMs;
+        return member.step(request, context);
+      }, retry);
       result.runtimeId ??= member.id;
       return result;
     };
@@ -360,15 +371,15 @@ export async function runTurn(
         ? { runtimeId: answeredBy, remote: answeredState.remote, syncedVersion: newVersion }
         : undefined;
     if (signal.aborted) throw abortError(signal);
-    const sessionVersion = await guardStore(
-      () =>
-        config.store.append(input.key, turnItems, {
-          expectedVersion: snapshot.version,
-          ...(binding ? { binding } : {}),
-          ...(lease ? { lease } : {}),
-        }),
-      'committing the turn',
-    );
+    const commit: AppendOptions = { expectedVersion: snapshot.version };
+    if (binding) commit.binding = binding;
+    if (lease) commit.lease = lease;
+    let sessionVersion: number;
+    try {
+      sessionVersion = await config.store.append(input.key, turnItems, commit);
+    } catch (error) {
+      throw storeUnavailable(error, 'committing the turn');
+    }
     committed = true;
     touchedConversations.delete(answeredBy);
     if (touchedConversations.size > 0) {

@@ -25,7 +25,11 @@ function refillRandom(): void {
     crypto.getRandomValues(pool);
     poolOffset = 0;
   }
-  for (let i = 0; i < RANDOM_CHARS; i++) random[i] = pool[poolOffset + i]! & 31;
+  for (let i = 0; i < RANDOM_CHARS; i++) {
+    const digit = pool[poolOffset + i]! & 31;
+    random[i] = digit;
+    codes[TIME_CHARS + i] = CROCKFORD_CODES[digit]!;
+  }
   poolOffset += RANDOM_CHARS;
 }
 
@@ -34,9 +38,11 @@ function incrementRandom(): void {
   for (let i = random.length - 1; i >= 0; i--) {
     if (random[i]! < 31) {
       random[i]!++;
+      codes[TIME_CHARS + i] = CROCKFORD_CODES[random[i]!]!;
       return;
     }
     random[i] = 0;
+    codes[TIME_CHARS + i] = CROCKFORD_CODES[0]!;
   }
   refillRandom();
 }
@@ -51,7 +57,6 @@ export function newId(): string {
   } else {
     incrementRandom();
   }
-  for (let i = 0; i < RANDOM_CHARS; i++) codes[TIME_CHARS + i] = CROCKFORD_CODES[random[i]!]!;
   // One flat string in one call: ids are made on every turn's hot path.
   return String.fromCharCode.apply(null, codes);
 }

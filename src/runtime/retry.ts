@@ -140,6 +140,31 @@ function asCloudhopError(error: unknown, runtimeId: string | undefined): Cloudho
   );
 }
 
+/** One attempt's signal: the turn's, plus the per-attempt timeout. */
+function timedAttempt(options: AttemptOptions, timeoutMs: number): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal.reason);
+  options.signal.addEventListener('abort', onOuterAbort, { once: true });
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new CloudhopError(
+          'timeout',
+          `The request got no complete answer within timeoutMs (${timeoutMs} ms). Raise timeoutMs or check the endpoint.`,
+          { runtimeId: options.runtimeId },
+        ),
+      ),
+    timeoutMs,
+  );
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', onOuterAbort);
+    },
+  };
+}
+
 /**
  * Runs `attempt` with the policy's retries. Each attempt gets its own signal that also fires on
  * the per-attempt timeout; a timed-out attempt becomes a retryable `timeout` error.
@@ -150,33 +175,16 @@ export async function withRetry<T>(
 ): Promise<T> {
   for (let retryIndex = 0; ; retryIndex++) {
     if (options.signal.aborted) throw abortError(options.signal);
-    const attemptSignal = options.timeoutMs === undefined ? undefined : new AbortController();
-    const onOuterAbort = () => attemptSignal?.abort(options.signal.reason);
-    if (attemptSignal) options.signal.addEventListener('abort', onOuterAbort, { once: true });
-    const timer =
-      attemptSignal === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              attemptSignal.abort(
-                new CloudhopError(
-                  'timeout',
-                  `The request got no complete answer within timeoutMs (${options.timeoutMs} ms). Raise timeoutMs or check the endpoint.`,
-                  { runtimeId: options.runtimeId },
-                ),
-              ),
-            options.timeoutMs,
-          );
     // Without a per-attempt timeout the turn's own signal serves every attempt.
-    const signal = attemptSignal?.signal ?? options.signal;
+    const timed = options.timeoutMs === undefined ? undefined : timedAttempt(options, options.timeoutMs);
+    const signal = timed?.signal ?? options.signal;
     let error: CloudhopError;
     try {
       return await attempt(signal);
     } catch (caught) {
       error = signal.aborted ? abortError(signal) : asCloudhopError(caught, options.runtimeId);
     } finally {
-      clearTimeout(timer);
-      if (attemptSignal) options.signal.removeEventListener('abort', onOuterAbort);
+      timed?.dispose();
     }
     if (options.signal.aborted) throw abortError(options.signal);
     const mayRetry =
