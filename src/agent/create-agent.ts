@@ -2,6 +2,7 @@ import * as z from 'zod/v4';
 import { CloudhopError } from '../core/errors.js';
 import type { RunResult } from '../core/events.js';
 import { type Item, type Part, partSchema } from '../core/items.js';
+import { KEY_PATTERN, KEY_RULE } from '../core/keys.js';
 import { parseOptions } from '../core/options.js';
 import { redactSecrets } from '../core/secrets.js';
 import {
@@ -11,7 +12,7 @@ import {
   type SessionStore,
 } from '../core/store.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../runtime/retry.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { type Runtime, runtimeSchema } from '../runtime/runtime.js';
 import { memoryStore } from '../stores/memory.js';
 import { storeUnavailable } from '../stores/store-errors.js';
 import type { ContextPolicy } from './context-policy.js';
@@ -19,9 +20,6 @@ import { type AgentStream, createEventStream } from './event-stream.js';
 import { serializeTurns } from './session-queue.js';
 import { indexTools, isZod4Schema, type Tool, toolSpecs } from './tool.js';
 import { runTurn, type TurnConfig, type TurnInput, turnSignal } from './turn.js';
-
-const KEY_PATTERN = /^[A-Za-z0-9._:@-]{1,256}$/;
-const KEY_RULE = '1-256 characters from [A-Za-z0-9._:@-]';
 
 export interface AgentOptions {
   runtime: Runtime;
@@ -78,16 +76,6 @@ export interface Agent {
   /** Closes the store and the runtimes' clients. */
   close(): Promise<void>;
 }
-
-const runtimeSchema = z.custom<Runtime>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Runtime).step === 'function' &&
-    typeof (value as Runtime).id === 'string' &&
-    ((value as Runtime).kind === 'stateless' || (value as Runtime).kind === 'stateful'),
-  'must be a runtime such as azureChat({...}), frontier({...}) or scriptedRuntime([...])',
-);
 
 const storeSchema = z.custom<SessionStore>(
   (value) =>
@@ -159,6 +147,10 @@ const inputSchema = z.union([z.string().min(1), z.array(partSchema).min(1)]);
 
 const RUN_OPTION_KEYS = new Set(['session', 'signal', 'timeoutMs', 'output', 'idempotencyKey']);
 
+function badRunOption(name: string, rule: string): CloudhopError {
+  return new CloudhopError('invalid_config', `run/stream: option "${name}" ${rule}`);
+}
+
 function toContent(input: unknown): Part[] {
   if (typeof input === 'string' && input.length > 0) return [{ type: 'text', text: input }];
   const parsed = inputSchema.safeParse(input);
@@ -194,16 +186,16 @@ function toTurnInput(
   const turn: TurnInput = { key, content: toContent(input), stream };
   if (options.signal !== undefined) {
     if (!isAbortSignal(options.signal)) {
-      throw new CloudhopError(
-        'invalid_config',
-        'run/stream: option "signal" must be an AbortSignal, e.g. controller.signal or AbortSignal.timeout(ms).',
+      throw badRunOption(
+        'signal',
+        'must be an AbortSignal, e.g. controller.signal or AbortSignal.timeout(ms).',
       );
     }
     turn.signal = options.signal;
   }
   if (options.idempotencyKey !== undefined) {
     if (typeof options.idempotencyKey !== 'string' || !KEY_PATTERN.test(options.idempotencyKey)) {
-      throw new CloudhopError('invalid_config', `run/stream: option "idempotencyKey" must be ${KEY_RULE}.`);
+      throw badRunOption('idempotencyKey', `must be ${KEY_RULE}.`);
     }
     turn.idempotencyKey = options.idempotencyKey;
   }
@@ -214,28 +206,22 @@ function toTurnInput(
       !(options.timeoutMs > 0) ||
       options.timeoutMs > MAX_TURN_TIMEOUT_MS
     ) {
-      throw new CloudhopError(
-        'invalid_config',
-        `run/stream: option "timeoutMs" must be a positive number of milliseconds, at most ${MAX_TURN_TIMEOUT_MS} (24 h); leave it out for no turn timeout.`,
+      throw badRunOption(
+        'timeoutMs',
+        `must be a positive number of milliseconds, at most ${MAX_TURN_TIMEOUT_MS} (24 h); leave it out for no turn timeout.`,
       );
     }
     turn.turnTimeoutMs = options.timeoutMs;
   }
   if (options.output !== undefined) {
     if (!isZod4Schema(options.output)) {
-      throw new CloudhopError(
-        'invalid_config',
-        'run/stream: option "output" must be a zod 4 schema, e.g. z.object({ city: z.string() }).',
-      );
+      throw badRunOption('output', 'must be a zod 4 schema, e.g. z.object({ city: z.string() }).');
     }
     let schema: Record<string, unknown>;
     try {
       schema = z.toJSONSchema(options.output, { unrepresentable: 'throw' }) as Record<string, unknown>;
     } catch (error) {
-      throw new CloudhopError(
-        'invalid_config',
-        `run/stream: option "output" cannot be expressed as JSON schema (${(error as Error).message}).`,
-      );
+      throw badRunOption('output', `cannot be expressed as JSON schema (${(error as Error).message}).`);
     }
     delete schema.$schema;
     turn.output = { schema: options.output, spec: { name: 'output', schema } };

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type * as z from 'zod/v4';
-import { CloudhopError } from '../core/errors.js';
+import { CloudhopError, messageOf } from '../core/errors.js';
 import type { AgentEvent, RunResult } from '../core/events.js';
 import { newId, nowIso } from '../core/ids.js';
 import {
@@ -26,6 +26,7 @@ import {
   type AttemptOptions,
   abortable,
   abortError,
+  linkedSignal,
   NEVER_ABORTED,
   type RetryPolicy,
   withRetry,
@@ -80,31 +81,16 @@ const UNABORTABLE_TURN = { signal: NEVER_ABORTED };
  */
 export function turnSignal(input: TurnInput): { signal: AbortSignal; dispose?: () => void } {
   if (input.signal === undefined && input.turnTimeoutMs === undefined) return UNABORTABLE_TURN;
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(input.signal!.reason);
-  if (input.signal?.aborted) onAbort();
-  else input.signal?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    input.turnTimeoutMs === undefined
-      ? undefined
-      : setTimeout(
-          () =>
-            controller.abort(
-              new CloudhopError(
-                'timeout',
-                `The turn did not finish within timeoutMs (${input.turnTimeoutMs} ms); nothing was committed. Raise the turn's timeoutMs or lower maxSteps.`,
-                { retryable: false },
-              ),
-            ),
-          input.turnTimeoutMs,
-        );
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer);
-      input.signal?.removeEventListener('abort', onAbort);
-    },
-  };
+  return linkedSignal(
+    input.signal,
+    input.turnTimeoutMs,
+    () =>
+      new CloudhopError(
+        'timeout',
+        `The turn did not finish within timeoutMs (${input.turnTimeoutMs} ms); nothing was committed. Raise the turn's timeoutMs or lower maxSteps.`,
+        { retryable: false },
+      ),
+  );
 }
 
 const LISTENERS_BEFORE_WARNING = 8;
@@ -123,7 +109,7 @@ async function parseStructuredOutput(text: string, schema: z.ZodType, runtimeId:
   } catch {
     throw new CloudhopError(
       'output_invalid',
-      `The model's answer is not JSON, so it cannot match the output schema (answer starts: ${JSON.stringify(text.slice(0, 80))}). Retry, simplify the schema, or use a model that supports structured output.`,
+      `The model's answer is not JSON (it starts: ${JSON.stringify(text.slice(0, 80))}). Retry, simplify the output schema, or use a model that supports structured output.`,
       { runtimeId },
     );
   }
@@ -134,7 +120,7 @@ async function parseStructuredOutput(text: string, schema: z.ZodType, runtimeId:
   } catch (error) {
     throw new CloudhopError(
       'output_invalid',
-      `The output schema threw while checking the model's answer: ${error instanceof Error ? error.message : String(error)}. Fix the schema's refinements.`,
+      `The output schema threw while checking the model's answer: ${messageOf(error)}. Fix the schema's refinements.`,
       { runtimeId, cause: error },
     );
   }
@@ -200,6 +186,24 @@ export async function runTurn(
   // took in steps this turn does not commit must not trust that conversation again (chained
   // responses need no such care: an uncommitted response is never referenced).
   const touchedConversations = new Set<string>();
+  /**
+   * Replaces the stored bindings of conversations that took in steps the session does not hold as
+   * such (a failed turn; or a step another runtime took over) with empty ones, so the next turn on
+   * that runtime starts a new conversation from the local transcript. Only stored conversation
+   * bindings are touched: a conversation this turn created was never stored. Best effort: if the
+   * store is down too, the error the turn already has is the one to report.
+   */
+  const forgetConversations = async (version: number) => {
+    for (const runtimeId of touchedConversations) {
+      if (!snapshotBindings[runtimeId]?.remote.conversationId) continue;
+      const forget: AppendOptions = {
+        expectedVersion: version,
+        binding: { runtimeId, remote: {}, syncedVersion: 0 },
+      };
+      if (lease) forget.lease = lease;
+      await config.store.append(input.key, [], forget).catch(() => {});
+    }
+  };
   try {
     if (signal.aborted) throw abortError(signal);
     // Each store call sits in its own try: whatever it throws, synchronously or not, surfaces as
@@ -354,7 +358,7 @@ export async function runTurn(
       throw new CloudhopError(
         lastToolInputInvalid ? 'tool_input_invalid' : 'max_steps_exceeded',
         lastToolInputInvalid
-          ? `The model kept sending invalid tool arguments until maxSteps (${config.maxSteps}) ran out; nothing was committed. Make the tool's input schema and description clearer, or raise maxSteps.`
+          ? `The model sent invalid tool arguments until maxSteps (${config.maxSteps}) ran out; nothing was committed. Clarify the tool's input schema and description, or raise maxSteps.`
           : `The turn used all ${config.maxSteps} model steps (maxSteps) and the model still wanted tools; nothing was committed. Raise maxSteps or check the tools' results.`,
         { runtimeId: answeredBy, retryable: false },
       );
@@ -382,16 +386,7 @@ export async function runTurn(
     }
     committed = true;
     touchedConversations.delete(answeredBy);
-    if (touchedConversations.size > 0) {
-      await forgetConversations(
-        config.store,
-        input.key,
-        touchedConversations,
-        snapshotBindings,
-        sessionVersion,
-        lease,
-      );
-    }
+    if (touchedConversations.size > 0) await forgetConversations(sessionVersion);
     const result: RunResult = {
       text,
       output,
@@ -405,42 +400,11 @@ export async function runTurn(
   } catch (error) {
     config.log?.(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
     if (!committed && baseVersion !== undefined && touchedConversations.size > 0) {
-      await forgetConversations(
-        config.store,
-        input.key,
-        touchedConversations,
-        snapshotBindings,
-        baseVersion,
-        lease,
-      );
+      await forgetConversations(baseVersion);
     }
     throw error;
   } finally {
     await lease?.release().catch(() => {});
-  }
-}
-
-/**
- * Replaces the stored bindings of conversations that took in steps the session does not hold as
- * such (a failed turn; or a step another runtime took over) with empty ones, so the next turn on
- * that runtime starts a new conversation from the local transcript. Only stored conversation
- * bindings are touched: a conversation this turn created was never stored. Best effort: if the
- * store is down too, the error the turn already has is the one to report.
- */
-async function forgetConversations(
-  store: SessionStore,
-  key: SessionKey,
-  runtimeIds: Set<string>,
-  stored: SessionSnapshot['bindings'],
-  version: number,
-  lease: Lease | undefined,
-): Promise<void> {
-  for (const runtimeId of runtimeIds) {
-    if (!stored[runtimeId]?.remote.conversationId) continue;
-    const binding = { runtimeId, remote: {}, syncedVersion: 0 };
-    await store
-      .append(key, [], { expectedVersion: version, binding, ...(lease ? { lease } : {}) })
-      .catch(() => {});
   }
 }
 
@@ -483,7 +447,7 @@ async function executeTool(
   try {
     parsed = await target.input.safeParseAsync(args);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     return finish(`Error: checking the arguments for "${call.name}" failed: ${redactSecrets(message)}`, true);
   }
   if (!parsed.success) {
@@ -516,7 +480,7 @@ async function executeTool(
     config.log?.(`tool ${call.name} threw: ${error instanceof Error ? error.name : typeof error}`);
     // A tool calling a cloud may fail with a message that echoes its credentials; the message
     // reaches the model, the events and the store, so it is redacted like every other error.
-    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    const message = redactSecrets(messageOf(error));
     return finish(`Error: tool "${call.name}" failed: ${message}`, true);
   }
 }

@@ -1,3 +1,4 @@
+import { messageOf } from '../core/errors.js';
 import { type Emulator, startEmulator } from '../emulator/index.js';
 
 const USAGE = `Usage: cloudhop emulator [--port 4010] [--host 127.0.0.1]
@@ -50,7 +51,7 @@ function listenFailure(error: unknown, options: EmulatorCommandOptions): Error {
       `port ${options.port} on ${options.host} is already in use: pick another with --port <n> (0 picks a free one)`,
     );
   }
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = messageOf(error);
   return new Error(`cannot listen on ${options.host}:${options.port}: ${reason}`);
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { CloudhopError } from '../core/errors.js';
+import { messageOf } from '../core/errors.js';
 
 const USAGE = `Usage:
   cloudhop emulator [--port 4010] [--host 127.0.0.1]
@@ -36,7 +36,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const message = error instanceof CloudhopError || error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     console.error(`cloudhop: ${message}`);
     process.exitCode = 2;
   },

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { CloudhopError } from '../core/errors.js';
+import { CloudhopError, messageOf } from '../core/errors.js';
 import { DEFAULT_NAMESPACE, type SessionStore } from '../core/store.js';
 import { exportSession, importSession } from '../core/transcript.js';
 
@@ -230,7 +230,7 @@ export async function runSessionsCommand(argv: string[], io: SessionsCommandIo =
         throw new UsageError(`unknown command "sessions ${command}".`);
     }
   } catch (error) {
-    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+    const message = messageOf(error).replace(/\s*\n\s*/g, ' ');
     io.stderr(`cloudhop sessions: ${message}\n`);
     const setupFailure =
       error instanceof UsageError ||

@@ -100,6 +100,11 @@ function describeCause(cause: unknown): string {
   return redactSecrets(String(cause));
 }
 
+/** The text of anything thrown: an Error's message, or the value itself as a string. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export function isAbortError(error: unknown): boolean {
   return (
     error instanceof Error &&
@@ -110,7 +115,7 @@ export function isAbortError(error: unknown): boolean {
 /** Anything a store driver throws that is not ours surfaces as store_unavailable (never retried). */
 export function storeUnavailable(error: unknown, what: string): CloudhopError {
   if (error instanceof CloudhopError) return error;
-  const detail = (error instanceof Error ? error.message : String(error)).replace(/[.\s]+$/, '');
+  const detail = messageOf(error).replace(/[.\s]+$/, '');
   return new CloudhopError(
     'store_unavailable',
     `The session store failed while ${what}: ${detail}. Nothing was committed; check that the store is reachable and retry.`,

@@ -1,6 +1,7 @@
 import * as z from 'zod/v4';
 import { CloudhopError, storeUnavailable } from './errors.js';
 import { type Item, itemSchema } from './items.js';
+import { KEY_PATTERN, KEY_RULE } from './keys.js';
 import { type Binding, DEFAULT_NAMESPACE, type SessionKey, type SessionStore } from './store.js';
 import { byteLength } from './usage.js';
 
@@ -9,8 +10,6 @@ export const TRANSCRIPT_FORMAT = 'cloudhop.transcript/v1';
 /** Imports refuse files larger or deeper than this: a transcript is data, not a way to exhaust memory. */
 export const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
 export const MAX_TRANSCRIPT_DEPTH = 64;
-
-const keyPattern = /^[A-Za-z0-9._:@-]{1,256}$/;
 
 const bindingSchema = z
   .object({
@@ -25,8 +24,8 @@ const bindingSchema = z
 export const transcriptSchema = z
   .object({
     format: z.literal(TRANSCRIPT_FORMAT),
-    namespace: z.string().regex(keyPattern),
-    sessionId: z.string().regex(keyPattern),
+    namespace: z.string().regex(KEY_PATTERN),
+    sessionId: z.string().regex(KEY_PATTERN),
     exportedAt: z.string().min(1),
     items: z.array(itemSchema),
     bindings: z.record(z.string(), bindingSchema),
@@ -174,11 +173,8 @@ export async function importSession(
     sessionId: options.sessionId ?? transcript.sessionId,
   };
   for (const [name, value] of Object.entries(key)) {
-    if (!keyPattern.test(value)) {
-      throw new CloudhopError(
-        'invalid_session_id',
-        `importSession: ${name} "${value}" must be 1-256 characters from [A-Za-z0-9._:@-].`,
-      );
+    if (!KEY_PATTERN.test(value)) {
+      throw new CloudhopError('invalid_session_id', `importSession: ${name} "${value}" must be ${KEY_RULE}.`);
     }
   }
   const bindings = Object.values(transcript.bindings);

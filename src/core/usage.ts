@@ -30,9 +30,7 @@ export function addUsage(a: Usage, b: Usage): Usage {
   return sum;
 }
 
-const encoder = new TextEncoder();
-
-/** UTF-8 length of a request body, without copying it where the platform can count in place. */
+/** UTF-8 length of a request body, counted in place without copying it. */
 export function byteLength(body: string): number {
-  return typeof Buffer === 'undefined' ? encoder.encode(body).byteLength : Buffer.byteLength(body, 'utf8');
+  return Buffer.byteLength(body, 'utf8');
 }

@@ -2,6 +2,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { messageOf } from '../core/errors.js';
 import {
   faultReply,
   internalError,
@@ -287,10 +288,7 @@ export function createEmulatorServer({ services, faults, stats }: EmulatorServer
         exchange.cut();
         return;
       }
-      const reply =
-        error instanceof ReplyError
-          ? error.reply
-          : internalError(vendor, error instanceof Error ? error.message : String(error));
+      const reply = error instanceof ReplyError ? error.reply : internalError(vendor, messageOf(error));
       await send(exchange, reply).catch(() => exchange.cut());
     }
   }

@@ -1,7 +1,14 @@
 import * as z from 'zod/v4';
 import { CloudhopError, type CloudhopErrorCode } from '../core/errors.js';
 import { parseOptions } from '../core/options.js';
-import type { DispatchContext, Runtime, StepContext, StepRequest, StepResult } from './runtime.js';
+import {
+  type DispatchContext,
+  type Runtime,
+  runtimeSchema,
+  type StepContext,
+  type StepRequest,
+  type StepResult,
+} from './runtime.js';
 
 export interface FailoverOptions {
   /** How long a runtime whose circuit opened is skipped before one probe turn may use it again. Default 30 s. */
@@ -32,15 +39,6 @@ interface Circuit {
   probing: boolean;
 }
 
-const runtimeShape = z.custom<Runtime>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Runtime).step === 'function' &&
-    typeof (value as Runtime).id === 'string',
-  'must be a runtime such as azureChat({...})',
-);
-
 const optionsSchema = z
   .object({
     cooldownMs: z.number().int().min(0).max(86_400_000).optional(),
@@ -59,7 +57,7 @@ const optionsSchema = z
  */
 export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Runtime {
   const members = parseOptions(
-    z.array(runtimeShape).min(1, 'needs at least one runtime'),
+    z.array(runtimeSchema).min(1, 'needs at least one runtime'),
     runtimes,
     'failover(runtimes)',
   ) as Runtime[];

@@ -1,4 +1,4 @@
-import { CloudhopError } from '../core/errors.js';
+import { CloudhopError, messageOf } from '../core/errors.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt (so maxRetries 2 means at most 3 attempts). */
@@ -133,34 +133,33 @@ export interface AttemptOptions {
 
 function asCloudhopError(error: unknown, runtimeId: string | undefined): CloudhopError {
   if (error instanceof CloudhopError) return error;
-  return new CloudhopError(
-    'provider_error',
-    `The runtime failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
-    { cause: error, runtimeId, retryable: false },
-  );
+  return new CloudhopError('provider_error', `The runtime failed unexpectedly: ${messageOf(error)}`, {
+    cause: error,
+    runtimeId,
+    retryable: false,
+  });
 }
 
-/** One attempt's signal: the turn's, plus the per-attempt timeout. */
-function timedAttempt(options: AttemptOptions, timeoutMs: number): { signal: AbortSignal; dispose(): void } {
+/**
+ * A signal that fires when `outer` does (with its reason) or once `timeoutMs` has passed (with the
+ * error `onTimeout` makes); `dispose` stops both watches.
+ */
+export function linkedSignal(
+  outer: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  onTimeout: () => CloudhopError,
+): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(options.signal.reason);
-  options.signal.addEventListener('abort', onOuterAbort, { once: true });
-  const timer = setTimeout(
-    () =>
-      controller.abort(
-        new CloudhopError(
-          'timeout',
-          `The request got no complete answer within timeoutMs (${timeoutMs} ms). Raise timeoutMs or check the endpoint.`,
-          { runtimeId: options.runtimeId },
-        ),
-      ),
-    timeoutMs,
-  );
+  const onAbort = () => controller.abort(outer!.reason);
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(onTimeout()), timeoutMs);
   return {
     signal: controller.signal,
     dispose() {
       clearTimeout(timer);
-      options.signal.removeEventListener('abort', onOuterAbort);
+      outer?.removeEventListener('abort', onAbort);
     },
   };
 }
@@ -176,7 +175,20 @@ export async function withRetry<T>(
   for (let retryIndex = 0; ; retryIndex++) {
     if (options.signal.aborted) throw abortError(options.signal);
     // Without a per-attempt timeout the turn's own signal serves every attempt.
-    const timed = options.timeoutMs === undefined ? undefined : timedAttempt(options, options.timeoutMs);
+    const timeoutMs = options.timeoutMs;
+    const timed =
+      timeoutMs === undefined
+        ? undefined
+        : linkedSignal(
+            options.signal,
+            timeoutMs,
+            () =>
+              new CloudhopError(
+                'timeout',
+                `The request got no complete answer within timeoutMs (${timeoutMs} ms). Raise timeoutMs or check the endpoint.`,
+                { runtimeId: options.runtimeId },
+              ),
+          );
     const signal = timed?.signal ?? options.signal;
     let error: CloudhopError;
     try {

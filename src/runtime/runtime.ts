@@ -1,3 +1,4 @@
+import * as z from 'zod/v4';
 import type { FinishReason, RuntimeEvent } from '../core/events.js';
 import type { Item } from '../core/items.js';
 import type { RemoteHandle } from '../core/store.js';
@@ -87,3 +88,14 @@ export interface Runtime {
   dispatch?(prepare: (member: Runtime) => StepRequest, context: DispatchContext): Promise<StepResult>;
   close?(): Promise<void>;
 }
+
+/** Option validation for anything that takes a runtime (createAgent, failover). */
+export const runtimeSchema = z.custom<Runtime>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Runtime).step === 'function' &&
+    typeof (value as Runtime).id === 'string' &&
+    ((value as Runtime).kind === 'stateless' || (value as Runtime).kind === 'stateful'),
+  'must be a runtime such as azureChat({...}), frontier({...}) or scriptedRuntime([...])',
+);

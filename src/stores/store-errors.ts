@@ -3,10 +3,14 @@ import type { SessionKey } from '../core/store.js';
 
 /** Errors every store raises with the same codes and wording. */
 
+function sessionLabel(key: SessionKey): string {
+  return `session "${key.sessionId}" (namespace "${key.namespace}")`;
+}
+
 export function versionConflict(key: SessionKey, expected: number, actual: number): CloudhopError {
   return new CloudhopError(
     'store_conflict',
-    `Session "${key.sessionId}" (namespace "${key.namespace}") is at version ${actual}, not the expected ${expected}: another writer got there first. Reload the session and retry.`,
+    `The ${sessionLabel(key)} is at version ${actual}, not the expected ${expected}: another writer got there first. Reload the session and retry.`,
     { retryable: true },
   );
 }
@@ -14,8 +18,8 @@ export function versionConflict(key: SessionKey, expected: number, actual: numbe
 export function leaseConflict(key: SessionKey, waitedMs?: number): CloudhopError {
   const message =
     waitedMs === undefined
-      ? `The lease on session "${key.sessionId}" (namespace "${key.namespace}") expired or was taken over; nothing was written. Take a new lease and retry.`
-      : `Session "${key.sessionId}" (namespace "${key.namespace}") stayed locked by another turn for ${waitedMs} ms. Retry later or raise waitMs.`;
+      ? `The lease on ${sessionLabel(key)} expired or was taken over; nothing was written. Take a new lease and retry.`
+      : `The ${sessionLabel(key)} stayed locked by another turn for ${waitedMs} ms. Retry later or raise waitMs.`;
   return new CloudhopError('store_conflict', message, { retryable: true });
 }
 

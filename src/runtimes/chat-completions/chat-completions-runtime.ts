@@ -7,7 +7,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { Stream } from 'openai/streaming';
-import { CloudhopError } from '../../core/errors.js';
+import { CloudhopError, messageOf } from '../../core/errors.js';
 import type { FinishReason } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
 import { createItem, type Item, type MessageItem, type ToolCallItem } from '../../core/items.js';
@@ -268,7 +268,7 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
     } catch (error) {
       throw new CloudhopError(
         'invalid_config',
-        `${config.factory}: the openai client refused the options: ${error instanceof Error ? error.message : String(error)}`,
+        `${config.factory}: the openai client refused the options: ${messageOf(error)}`,
         { runtimeId: config.id, cause: error, retryable: false },
       );
     }

@@ -1,4 +1,4 @@
-import { CloudhopError, type CloudhopErrorCode } from '../../core/errors.js';
+import { CloudhopError, type CloudhopErrorCode, messageOf } from '../../core/errors.js';
 import { abortError, parseRetryAfter } from '../../runtime/retry.js';
 import type { OpenAIModule } from './load-openai.js';
 
@@ -151,7 +151,7 @@ export function toChatError(
     // fetch reports a dropped connection (also mid-stream) as a TypeError ('fetch failed', 'terminated').
     return fail('provider_unavailable', `The connection to ${service} failed: ${error.message}. Try again.`);
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return fail('provider_error', `${service} call failed: ${message}`, { retryable: false });
 }
 

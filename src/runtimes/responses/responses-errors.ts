@@ -1,4 +1,4 @@
-import { CloudhopError } from '../../core/errors.js';
+import { CloudhopError, messageOf } from '../../core/errors.js';
 import { parseRetryAfter } from '../../runtime/retry.js';
 import type { WireContentFilter, WireError } from './responses-wire.js';
 
@@ -128,7 +128,7 @@ export function mapResponsesError(error: unknown, sdk: SdkErrorClasses, runtimeI
       { runtimeId, cause: error, retryable: false },
     );
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return new CloudhopError('provider_error', `The Responses request failed: ${message}`, {
     runtimeId,
     cause: error,

@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import { CloudhopError } from '../../core/errors.js';
+import { CloudhopError, messageOf } from '../../core/errors.js';
 import { redactSecrets } from '../../core/secrets.js';
 import type { RemoteHandle } from '../../core/store.js';
 import { byteLength } from '../../core/usage.js';
@@ -157,7 +157,7 @@ export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime 
 /** A client that cannot be built is a configuration problem (loading errors already are CloudhopErrors). */
 function setupError(error: unknown, runtimeId: string): CloudhopError {
   if (error instanceof CloudhopError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return new CloudhopError('invalid_config', `Could not set up the Responses client: ${message}`, {
     runtimeId,
     cause: error,
