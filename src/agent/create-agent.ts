@@ -17,7 +17,7 @@ import { memoryStore } from '../stores/memory.js';
 import { storeUnavailable } from '../stores/store-errors.js';
 import type { ContextPolicy } from './context-policy.js';
 import { type AgentStream, createEventStream } from './event-stream.js';
-import { serializeTurns } from './session-queue.js';
+import { serializeTurns, turnQueueOf } from './session-queue.js';
 import { indexTools, isZod4Schema, type Tool, toolSpecs } from './tool.js';
 import { runTurn, type TurnConfig, type TurnInput, turnSignal } from './turn.js';
 
@@ -252,6 +252,7 @@ export function createAgent(options: AgentOptions): Agent {
 }
 
 function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOptions): Agent {
+  const turns = turnQueueOf(config.store);
   const start = (
     input: unknown,
     runOptions: RunOptions<unknown>,
@@ -262,7 +263,7 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
     config.log?.(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
     // The turn's signal and timeout start now, so they also bound the wait behind earlier turns.
     const { signal, dispose } = turnSignal(turn);
-    const done = serializeTurns(config.store, turn.key, () => runTurn(config, turn, signal, emit), signal);
+    const done = serializeTurns(turns, turn.key, () => runTurn(config, turn, signal, emit), signal);
     if (dispose) done.then(dispose, dispose);
     return done;
   };
@@ -302,7 +303,7 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
           }
         },
         clear: () =>
-          serializeTurns(config.store, key, async () => {
+          serializeTurns(turns, key, async () => {
             try {
               await config.store.delete(key);
             } catch (error) {

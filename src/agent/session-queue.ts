@@ -2,23 +2,31 @@ import type { SessionKey, SessionStore } from '../core/store.js';
 import { abortable, abortError } from '../runtime/retry.js';
 
 /** The tail of the in-process queue of turns per store and session. */
-const queues = new WeakMap<SessionStore, Map<string, Promise<unknown>>>();
+const queues = new WeakMap<SessionStore, TurnQueue>();
+
+/** The turns of one store in this process, by session: every agent on that store shares it. */
+export type TurnQueue = Map<string, Promise<unknown>>;
+
+/** Looked up once per agent, not per turn. */
+export function turnQueueOf(store: SessionStore): TurnQueue {
+  let queue = queues.get(store);
+  if (!queue) {
+    queue = new Map();
+    queues.set(store, queue);
+  }
+  return queue;
+}
 
 /**
  * Runs `work` after every earlier turn on the same session of the same store in this process has
  * settled. Across processes the store's lease does the same job.
  */
 export function serializeTurns<T>(
-  store: SessionStore,
+  perStore: TurnQueue,
   key: SessionKey,
   work: () => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
-  let perStore = queues.get(store);
-  if (!perStore) {
-    perStore = new Map();
-    queues.set(store, perStore);
-  }
   // Namespaces and session ids were checked against the key alphabet, which has no '/'.
   const mapKey = `${key.namespace}/${key.sessionId}`;
   const previous = perStore.get(mapKey);
@@ -29,7 +37,7 @@ export function serializeTurns<T>(
     : work();
   const tail: Promise<void> = next.then(settled, settled);
   function settled(): void {
-    if (perStore!.get(mapKey) === tail) perStore!.delete(mapKey);
+    if (perStore.get(mapKey) === tail) perStore.delete(mapKey);
   }
   perStore.set(mapKey, tail);
   return previous && signal ? abortable(next, signal) : next;

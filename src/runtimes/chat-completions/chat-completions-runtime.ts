@@ -295,10 +295,9 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
   }
 
   async function stream(client: OpenAI, body: ChatBody, context: StepContext): Promise<StepResult> {
-    const streamingBody: ChatCompletionCreateParamsStreaming = Object.assign(body, {
-      stream: true as const,
-      stream_options: { include_usage: true },
-    });
+    const streamingBody = body as unknown as ChatCompletionCreateParamsStreaming;
+    streamingBody.stream = true;
+    streamingBody.stream_options = { include_usage: true };
     const chunks = await client.chat.completions.create(streamingBody, requestOptions(context));
     const assembler = new ChatStreamAssembler(context.emit);
     for await (const chunk of untilAborted(chunks, context.signal)) assembler.add(chunk as WireChunk);
@@ -367,9 +366,10 @@ async function* raceAbort<T>(stream: Stream<T>, signal: AbortSignal): AsyncGener
   }
 }
 
-function requestOptions(context: StepContext) {
-  return {
-    signal: context.signal,
-    ...(context.timeoutMs === undefined ? {} : { timeout: context.timeoutMs }),
-  };
+/** The SDK's per-request options: no signal to watch when nothing can abort the step. */
+function requestOptions(context: StepContext): OpenAI.RequestOptions | undefined {
+  if (context.timeoutMs === undefined) {
+    return context.signal === NEVER_ABORTED ? undefined : { signal: context.signal };
+  }
+  return { signal: context.signal, timeout: context.timeoutMs };
 }
