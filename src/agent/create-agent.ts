@@ -3,7 +3,7 @@ import { CloudhopError } from '../core/errors.js';
 import type { RunResult } from '../core/events.js';
 import { type Item, type Part, partSchema } from '../core/items.js';
 import { KEY_PATTERN, KEY_RULE } from '../core/keys.js';
-import { parseOptions } from '../core/options.js';
+import { failConfig, parseOptions } from '../core/options.js';
 import { redactSecrets } from '../core/secrets.js';
 import {
   DEFAULT_LOCK_WAIT_MS,
@@ -155,8 +155,7 @@ function toContent(input: unknown): Part[] {
   if (typeof input === 'string' && input.length > 0) return [{ type: 'text', text: input }];
   const parsed = inputSchema.safeParse(input);
   if (!parsed.success) {
-    throw new CloudhopError(
-      'invalid_config',
+    failConfig(
       'run/stream: input must be a non-empty string or a non-empty array of parts ({ type: "text", text } or { type: "image", mediaType, data | url }).',
     );
   }
@@ -178,8 +177,7 @@ function toTurnInput(
   const key: SessionKey = { namespace: config.namespace, sessionId: checkKey(options.session, 'session') };
   for (const unknown in options) {
     if (RUN_OPTION_KEYS.has(unknown) || !Object.hasOwn(options, unknown)) continue;
-    throw new CloudhopError(
-      'invalid_config',
+    failConfig(
       `run/stream: unknown option "${unknown}". Run options are ${[...RUN_OPTION_KEYS].join(', ')}.`,
     );
   }

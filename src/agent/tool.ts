@@ -1,6 +1,6 @@
 import * as z from 'zod/v4';
 import { CloudhopError } from '../core/errors.js';
-import { parseOptions } from '../core/options.js';
+import { failConfig, parseOptions } from '../core/options.js';
 import type { ToolSpec } from '../runtime/runtime.js';
 
 export interface ToolContext {
@@ -57,10 +57,9 @@ function toJsonSchema(schema: z.ZodType, toolName: string): Record<string, unkno
   try {
     jsonSchema = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' }) as Record<string, unknown>;
   } catch (error) {
-    throw new CloudhopError(
-      'invalid_config',
+    failConfig(
       `tool("${toolName}"): option "input" cannot be expressed as JSON schema (${(error as Error).message}). Use plain zod types (objects, strings, numbers, enums, arrays).`,
-      { path: 'input' },
+      'input',
     );
   }
   delete jsonSchema.$schema;
@@ -76,10 +75,9 @@ export function tool<Input, Output>(definition: ToolDefinition<Input, Output>): 
   );
   const parameters = toJsonSchema(definition.input, definition.name);
   if (parameters.type !== 'object') {
-    throw new CloudhopError(
-      'invalid_config',
+    failConfig(
       `tool("${definition.name}"): option "input" must be an object schema (z.object({...})); providers only accept object arguments.`,
-      { path: 'input' },
+      'input',
     );
   }
   return { ...definition, parameters };
@@ -90,13 +88,7 @@ export function indexTools(tools: readonly Tool[]): Map<string, Tool> {
   const byName = new Map<string, Tool>();
   tools.forEach((candidate, index) => {
     if (!candidate || typeof candidate !== 'object' || !('parameters' in candidate)) {
-      throw new CloudhopError(
-        'invalid_config',
-        `createAgent: option "tools.${index}" must be made with tool({...}).`,
-        {
-          path: `tools.${index}`,
-        },
-      );
+      failConfig(`createAgent: option "tools.${index}" must be made with tool({...}).`, `tools.${index}`);
     }
     if (byName.has(candidate.name)) {
       throw new CloudhopError(

@@ -1,4 +1,5 @@
 import { CloudhopError } from '../core/errors.js';
+import { failConfig } from '../core/options.js';
 import type { SessionKey } from '../core/store.js';
 
 /** Errors every store raises with the same codes and wording. */
@@ -25,16 +26,10 @@ export function leaseConflict(key: SessionKey, waitedMs?: number): CloudhopError
 
 export function assertLeaseWait(ttlMs: number, waitMs: number): number {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new CloudhopError(
-      'invalid_config',
-      `lock ttlMs must be a positive number of milliseconds (got ${ttlMs}).`,
-    );
+    failConfig(`lock ttlMs must be a positive number of milliseconds (got ${ttlMs}).`);
   }
   if (!Number.isFinite(waitMs) || waitMs < 0) {
-    throw new CloudhopError(
-      'invalid_config',
-      `lock waitMs must be zero or a positive number (got ${waitMs}).`,
-    );
+    failConfig(`lock waitMs must be zero or a positive number (got ${waitMs}).`);
   }
   return waitMs;
 }
