@@ -258,6 +258,19 @@ describe('the turn', () => {
     );
   });
 
+  it('queues the turns of two agents on one store and session behind each other', async () => {
+    // memoryStore takes no lease: only the in-process queue, shared by every agent on the store,
+    // keeps these turns from committing over each other.
+    const store = memoryStore();
+    const first = createAgent({ runtime: scriptedRuntime(() => 'from the first'), store });
+    const second = first.withRuntime(scriptedRuntime(() => 'from the second'));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, n) => (n % 2 ? second : first).run(`q${n}`, { session: 'shared' })),
+    );
+    expect(results.map((r) => r.sessionVersion)).toEqual(Array.from({ length: 10 }, (_, n) => 2 * (n + 1)));
+    expect(await first.session('shared').items()).toHaveLength(20);
+  });
+
   it('runs a resubmitted turn once when it carries an idempotencyKey', async () => {
     const store = memoryStore();
     const runtime = scriptedRuntime(['{"city":"Paris"}', 'second turn']);
