@@ -2,6 +2,8 @@ export interface Stats {
   min: number;
   median: number;
   max: number;
+  /** The samples, in ms, in the order they were taken. */
+  samples: number[];
 }
 
 export interface Case {
@@ -14,7 +16,24 @@ export function stats(samples: number[]): Stats {
   const sorted = samples.slice().sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { min: sorted[0]!, median, max: sorted[sorted.length - 1]! };
+  return { min: sorted[0]!, median, max: sorted[sorted.length - 1]!, samples };
+}
+
+function median(values: number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * A 95% bootstrap interval for median(b) / median(a) from one run's samples: how far the ratio could
+ * move on resampling alone. Drift of a shared machine between runs comes on top of it.
+ */
+export function ratioInterval(a: number[], b: number[], resamples = 300): [number, number] {
+  const resample = (values: number[]) => values.map(() => values[Math.floor(Math.random() * values.length)]!);
+  const ratios = Array.from({ length: resamples }, () => median(resample(b)) / median(resample(a)));
+  ratios.sort((x, y) => x - y);
+  return [ratios[Math.floor(resamples * 0.025)]!, ratios[Math.floor(resamples * 0.975)]!];
 }
 
 /**

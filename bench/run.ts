@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { measureBundles } from './bundles.js';
 import { measureBytesPerTurn } from './bytes-per-turn.js';
-import { type Case, interleave, type Stats, stats } from './measure.js';
+import { type Case, interleave, ratioInterval, type Stats, stats } from './measure.js';
 
 // What users run is the built package: measure dist/, built afresh from this tree.
 execFileSync('npm', ['run', 'build'], {
@@ -39,6 +39,12 @@ async function startServer(): Promise<{ url: string; process: ChildProcess }> {
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
   return { url: `http://127.0.0.1:${port}`, process: child };
+}
+
+/** The ratio of two cases' medians and its 95% interval from this run's samples. */
+function ratioText(base: Stats, measured: Stats): string {
+  const [low, high] = ratioInterval(base.samples, measured.samples);
+  return `×${(measured.median / base.median).toFixed(3)} (95% ×${low.toFixed(3)}–${high.toFixed(3)})`;
 }
 
 function row(name: string, s: Stats, ratio?: number): string {
@@ -119,10 +125,10 @@ async function main(): Promise<void> {
   const openaiRatio = turn[2]!.median / rawMedian;
   const azureRatio = turn[3]!.median / turn[1]!.median;
   console.log(
-    `  openaiChat vs raw openai: ×${openaiRatio.toFixed(3)} ${check('run openaiChat', openaiRatio, BUDGET.run)}`,
+    `  openaiChat vs raw openai: ${ratioText(turn[0]!, turn[2]!)} ${check('run openaiChat', openaiRatio, BUDGET.run)}`,
   );
   console.log(
-    `  azureChat vs raw AzureOpenAI: ×${azureRatio.toFixed(3)} ${check('run azureChat', azureRatio, BUDGET.run)}`,
+    `  azureChat vs raw AzureOpenAI: ${ratioText(turn[1]!, turn[3]!)} ${check('run azureChat', azureRatio, BUDGET.run)}`,
   );
 
   console.log('\nStreaming time to first text delta:');
@@ -155,7 +161,7 @@ async function main(): Promise<void> {
   }
   const deltaRatio = firstDelta[1]!.median / firstDelta[0]!.median;
   console.log(
-    `  first delta vs raw: ×${deltaRatio.toFixed(3)} ${check('first delta', deltaRatio, BUDGET.firstDelta)}`,
+    `  first delta vs raw: ${ratioText(firstDelta[0]!, firstDelta[1]!)} ${check('first delta', deltaRatio, BUDGET.firstDelta)}`,
   );
 
   console.log(
