@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { entries } from '../tsup.config.js';
 
@@ -27,6 +27,12 @@ export async function measureBundles(): Promise<{ lines: string[]; coreKb: numbe
   lines.push(
     `require('cloudhop') median ${importMs.toFixed(1)} ms; vendor modules loaded: ${vendorLoaded.length === 0 ? 'none' : vendorLoaded.join(', ')}`,
   );
+  // ESM has no require.cache to list; what it loads at once is the static imports below.
+  const esmProbe = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(join(root, 'dist/index.js')).href)});console.log(performance.now()-t)`;
+  const esmMs = Array.from({ length: 5 }, () =>
+    Number(execFileSync(process.execPath, ['--input-type=module', '-e', esmProbe], { encoding: 'utf8' })),
+  ).sort((a, b) => a - b)[2]!;
+  lines.push(`import('cloudhop') median ${esmMs.toFixed(1)} ms`);
 
   let coreKb = 0;
   let staticImports: string[] = [];
@@ -60,7 +66,7 @@ export async function measureBundles(): Promise<{ lines: string[]; coreKb: numbe
       `${`cloudhop${name === 'index' ? '' : `/${name}`}`.padEnd(26)} ${kb.toFixed(1)} KB minified (dependencies external)`,
     );
   }
-  lines.splice(1, 0, `import 'cloudhop' static imports: ${staticImports.join(', ') || 'none'}`);
+  lines.splice(2, 0, `import 'cloudhop' static imports: ${staticImports.join(', ') || 'none'}`);
   const vendorStatic = staticImports.filter((s) => !/^zod(\/|$)/.test(s));
   return { lines, coreKb, vendorLoaded: [...vendorLoaded, ...vendorStatic] };
 }
