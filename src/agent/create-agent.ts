@@ -3,7 +3,7 @@ import { CloudhopError } from '../core/errors.js';
 import type { RunResult } from '../core/events.js';
 import { type Item, type Part, partSchema } from '../core/items.js';
 import { KEY_PATTERN, KEY_RULE } from '../core/keys.js';
-import { failConfig, parseOptions } from '../core/options.js';
+import { failConfig, objectWithMethods, parseOptions } from '../core/options.js';
 import { redactSecrets } from '../core/secrets.js';
 import {
   DEFAULT_LOCK_WAIT_MS,
@@ -77,13 +77,8 @@ export interface Agent {
   close(): Promise<void>;
 }
 
-const storeSchema = z.custom<SessionStore>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    ['load', 'append', 'lock', 'delete', 'list', 'close'].every(
-      (method) => typeof (value as unknown as Record<string, unknown>)[method] === 'function',
-    ),
+const storeSchema = objectWithMethods<SessionStore>(
+  ['load', 'append', 'lock', 'delete', 'list', 'close'],
   'must be a SessionStore such as memoryStore() or sqliteStore({...})',
 );
 

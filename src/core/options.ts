@@ -1,4 +1,4 @@
-import type * as z from 'zod/v4';
+import * as z from 'zod/v4';
 import { CloudhopError } from './errors.js';
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -21,6 +21,17 @@ export function parseOptions<S extends z.ZodType>(
   const issue = parsed.error.issues[0]!;
   const path = issue.path.map(String).join('.');
   return failConfig(`${where}: ${describeIssue(issue)}.${hint ? ` ${hint}` : ''}`, path || undefined);
+}
+
+/** An option that must be an object with these methods: a handle the caller made (a store, a client, a pool). */
+export function objectWithMethods<T>(methods: readonly string[], message: string): z.ZodType<T> {
+  return z.custom<T>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function'),
+    message,
+  );
 }
 
 export function failConfig(message: string, path?: string): never {

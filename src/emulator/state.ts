@@ -50,13 +50,18 @@ export class ServerState {
     this.#responses.set(stored.id, stored);
   }
 
-  getResponse(id: string): StoredResponse | undefined {
-    const stored = this.#responses.get(id);
+  /** The entry if it has not expired; an expired one is dropped on the way. */
+  #live<T extends { createdAt: number }>(entries: Map<string, T>, id: string): T | undefined {
+    const stored = entries.get(id);
     if (stored && this.#expired(stored.createdAt)) {
-      this.#responses.delete(id);
+      entries.delete(id);
       return undefined;
     }
     return stored;
+  }
+
+  getResponse(id: string): StoredResponse | undefined {
+    return this.#live(this.#responses, id);
   }
 
   deleteResponse(id: string): boolean {
@@ -88,12 +93,7 @@ export class ServerState {
   }
 
   getConversation(id: string): StoredConversation | undefined {
-    const stored = this.#conversations.get(id);
-    if (stored && this.#expired(stored.createdAt)) {
-      this.#conversations.delete(id);
-      return undefined;
-    }
-    return stored;
+    return this.#live(this.#conversations, id);
   }
 
   deleteConversation(id: string): boolean {

@@ -5,7 +5,6 @@ import {
   type AppendOptions,
   type Binding,
   DEFAULT_LOCK_WAIT_MS,
-  DEFAULT_NAMESPACE,
   type Lease,
   type ListOptions,
   type ListResult,
@@ -14,6 +13,7 @@ import {
   type SessionStore,
 } from '../core/store.js';
 import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
+import { delay, LOCK_POLL_MS, pageOf, parseListOptions } from './store-kit.js';
 
 interface MemorySession {
   namespace: string;
@@ -38,8 +38,6 @@ interface HeldLease {
   token: string;
   expiresAt: number;
 }
-
-const LOCK_POLL_MS = 10;
 
 /** A store in this process's memory: the default, and the reference the conformance suite checks. */
 export function memoryStore(): SessionStore {
@@ -121,7 +119,7 @@ export function memoryStore(): SessionStore {
           return lease;
         }
         if (Date.now() >= deadline) throw leaseConflict(key, waitMs);
-        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+        await delay(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())));
       }
     },
 
@@ -133,17 +131,13 @@ export function memoryStore(): SessionStore {
 
     async list(options: ListOptions = {}): Promise<ListResult> {
       ensureOpen();
-      const namespace = options.namespace ?? DEFAULT_NAMESPACE;
-      const limit = options.limit ?? 100;
+      const { namespace, limit, cursor } = parseListOptions(options);
       const ids: string[] = [];
       for (const session of sessions.values()) {
-        if (session.namespace === namespace) ids.push(session.sessionId);
+        if (session.namespace === namespace && session.sessionId > cursor) ids.push(session.sessionId);
       }
-      ids.sort();
-      const after = options.cursor;
-      const page = (after === undefined ? ids : ids.filter((id) => id > after)).slice(0, limit);
-      const hasMore = page.length === limit && ids[ids.length - 1] !== page[page.length - 1];
-      return hasMore ? { ids: page, cursor: page[page.length - 1] } : { ids: page };
+      // One id past the page tells pageOf whether there is a next page.
+      return pageOf(ids.sort().slice(0, limit + 1), limit);
     },
 
     async close() {

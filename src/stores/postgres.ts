@@ -3,7 +3,7 @@ import * as z from 'zod/v4';
 import { CloudhopError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Item } from '../core/items.js';
-import { parseOptions } from '../core/options.js';
+import { objectWithMethods, parseOptions } from '../core/options.js';
 import { registerSecret } from '../core/secrets.js';
 import {
   type AppendOptions,
@@ -22,7 +22,14 @@ import {
   quoteIdentifier,
 } from './sql-migrations.js';
 import { assertLeaseWait, leaseConflict, storeUnavailable, versionConflict } from './store-errors.js';
-import { delay, LOCK_POLL_MS, onceUntilSuccess, pageOf, parseListOptions } from './store-kit.js';
+import {
+  delay,
+  exactlyOneOf,
+  LOCK_POLL_MS,
+  onceUntilSuccess,
+  pageOf,
+  parseListOptions,
+} from './store-kit.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/db`; the store makes a pool and ends it on close(). */
@@ -33,29 +40,21 @@ export interface PostgresStoreOptions {
   schema?: string;
 }
 
-const optionsSchema = z
-  .object({
-    connectionString: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
-      .optional(),
-    pool: z
-      .custom<Pool>(
-        (value) =>
-          typeof value === 'object' &&
-          value !== null &&
-          typeof (value as Pool).connect === 'function' &&
-          typeof (value as Pool).query === 'function',
-        'must be a pg Pool (new Pool(...))',
-      )
-      .optional(),
-    schema: z.string().min(1).max(63, 'must be at most 63 characters (a Postgres identifier)').optional(),
-  })
-  .strict()
-  .refine((options) => (options.connectionString === undefined) !== (options.pool === undefined), {
-    message: 'give exactly one of `connectionString` (the store connects) or `pool` (a pg Pool you own)',
-    path: ['connectionString'],
-  });
+const optionsSchema = exactlyOneOf(
+  z
+    .object({
+      connectionString: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+        .optional(),
+      pool: objectWithMethods<Pool>(['connect', 'query'], 'must be a pg Pool (new Pool(...))').optional(),
+      schema: z.string().min(1).max(63, 'must be at most 63 characters (a Postgres identifier)').optional(),
+    })
+    .strict(),
+  'connectionString',
+  'pool',
+  'give exactly one of `connectionString` (the store connects) or `pool` (a pg Pool you own)',
+);
 
 /** For the pool the store creates: a database that is down fails a call within seconds, never hangs it. */
 const OWN_POOL_OPTIONS: PoolConfig = {

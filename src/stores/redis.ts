@@ -4,7 +4,7 @@ import * as z from 'zod/v4';
 import { CloudhopError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Item } from '../core/items.js';
-import { parseOptions } from '../core/options.js';
+import { objectWithMethods, parseOptions } from '../core/options.js';
 import { registerSecret } from '../core/secrets.js';
 import {
   type AppendOptions,
@@ -17,7 +17,14 @@ import {
   type SessionStore,
 } from '../core/store.js';
 import { assertLeaseWait, leaseConflict, storeUnavailable, versionConflict } from './store-errors.js';
-import { delay, LOCK_POLL_MS, onceUntilSuccess, pageOf, parseListOptions } from './store-kit.js';
+import {
+  delay,
+  exactlyOneOf,
+  LOCK_POLL_MS,
+  onceUntilSuccess,
+  pageOf,
+  parseListOptions,
+} from './store-kit.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…`; the store makes the client and closes it on close(). */
@@ -30,30 +37,25 @@ export interface RedisStoreOptions {
   ttlSeconds?: number;
 }
 
-const optionsSchema = z
-  .object({
-    url: z
-      .string()
-      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-      .optional(),
-    client: z
-      .custom<Redis>(
-        (value) =>
-          typeof value === 'object' &&
-          value !== null &&
-          typeof (value as Redis).evalsha === 'function' &&
-          typeof (value as Redis).multi === 'function',
+const optionsSchema = exactlyOneOf(
+  z
+    .object({
+      url: z
+        .string()
+        .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+        .optional(),
+      client: objectWithMethods<Redis>(
+        ['evalsha', 'multi'],
         'must be an ioredis client (new Redis(...))',
-      )
-      .optional(),
-    keyPrefix: z.string().optional(),
-    ttlSeconds: z.number().int('must be a whole number of seconds').positive().optional(),
-  })
-  .strict()
-  .refine((options) => (options.url === undefined) !== (options.client === undefined), {
-    message: 'give exactly one of `url` (the store connects) or `client` (an ioredis client you own)',
-    path: ['url'],
-  });
+      ).optional(),
+      keyPrefix: z.string().optional(),
+      ttlSeconds: z.number().int('must be a whole number of seconds').positive().optional(),
+    })
+    .strict(),
+  'url',
+  'client',
+  'give exactly one of `url` (the store connects) or `client` (an ioredis client you own)',
+);
 
 /**
  * Settings for the client the store creates: a store that is down fails fast with

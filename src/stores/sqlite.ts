@@ -2,7 +2,7 @@ import * as z from 'zod/v4';
 import { CloudhopError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Item } from '../core/items.js';
-import { parseOptions } from '../core/options.js';
+import { objectWithMethods, parseOptions } from '../core/options.js';
 import {
   type AppendOptions,
   type Binding,
@@ -16,7 +16,14 @@ import {
 } from '../core/store.js';
 import { defineMigrations, MIGRATIONS_TABLE, type Migration, pendingMigrations } from './sql-migrations.js';
 import { assertLeaseWait, leaseConflict, storeUnavailable, versionConflict } from './store-errors.js';
-import { delay, LOCK_POLL_MS, onceUntilSuccess, pageOf, parseListOptions } from './store-kit.js';
+import {
+  delay,
+  exactlyOneOf,
+  LOCK_POLL_MS,
+  onceUntilSuccess,
+  pageOf,
+  parseListOptions,
+} from './store-kit.js';
 
 type SqlValue = string | number | null;
 
@@ -44,26 +51,21 @@ export interface SqliteStoreOptions {
   driver?: SqliteDriver;
 }
 
-const optionsSchema = z
-  .object({
-    path: z.string().min(1, 'must be a file path or ":memory:"').optional(),
-    database: z
-      .custom<SqliteDatabase>(
-        (value) =>
-          typeof value === 'object' &&
-          value !== null &&
-          typeof (value as SqliteDatabase).prepare === 'function' &&
-          typeof (value as SqliteDatabase).exec === 'function',
+const optionsSchema = exactlyOneOf(
+  z
+    .object({
+      path: z.string().min(1, 'must be a file path or ":memory:"').optional(),
+      database: objectWithMethods<SqliteDatabase>(
+        ['prepare', 'exec'],
         'must be an open better-sqlite3 Database or node:sqlite DatabaseSync',
-      )
-      .optional(),
-    driver: z.enum(['auto', 'better-sqlite3', 'node:sqlite']).optional(),
-  })
-  .strict()
-  .refine((options) => (options.path === undefined) !== (options.database === undefined), {
-    message: 'give exactly one of `path` (a file the store opens) or `database` (a handle you opened)',
-    path: ['path'],
-  });
+      ).optional(),
+      driver: z.enum(['auto', 'better-sqlite3', 'node:sqlite']).optional(),
+    })
+    .strict(),
+  'path',
+  'database',
+  'give exactly one of `path` (a file the store opens) or `database` (a handle you opened)',
+);
 
 /** How long a write waits for another process's write transaction before giving up with store_unavailable. */
 const BUSY_TIMEOUT_MS = 10_000;

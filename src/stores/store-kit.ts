@@ -1,5 +1,24 @@
+import type * as z from 'zod/v4';
 import { CloudhopError } from '../core/errors.js';
 import { DEFAULT_NAMESPACE, type ListOptions } from '../core/store.js';
+
+/**
+ * A store's options name either what the store connects to or a handle the caller owns: exactly one
+ * of the two, reported on the first.
+ */
+export function exactlyOneOf<S extends z.ZodObject>(
+  schema: S,
+  first: string,
+  second: string,
+  message: string,
+) {
+  return schema.refine(
+    (options) =>
+      ((options as Record<string, unknown>)[first] === undefined) !==
+      ((options as Record<string, unknown>)[second] === undefined),
+    { message, path: [first] },
+  );
+}
 
 /** How often a waiting `lock()` asks again whether the lease is free. */
 export const LOCK_POLL_MS = 15;
