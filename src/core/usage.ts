@@ -8,6 +8,30 @@ export interface Usage {
   requestBytes: number;
 }
 
+/** Token counts as a provider reports them, under cloudhop's names; any of them may be missing. */
+export interface TokenCounts {
+  input?: number | null;
+  output?: number | null;
+  total?: number | null;
+  cached?: number | null;
+  reasoning?: number | null;
+}
+
+/** A step's usage: missing counts are 0, a missing total is input + output. */
+export function usageFrom(counts: TokenCounts, requestBytes: number): Usage {
+  const inputTokens = counts.input ?? 0;
+  const outputTokens = counts.output ?? 0;
+  const usage: Usage = {
+    inputTokens,
+    outputTokens,
+    totalTokens: counts.total ?? inputTokens + outputTokens,
+    requestBytes,
+  };
+  if (typeof counts.cached === 'number') usage.cachedInputTokens = counts.cached;
+  if (typeof counts.reasoning === 'number') usage.reasoningTokens = counts.reasoning;
+  return usage;
+}
+
 export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, totalTokens: 0, requestBytes: 0 };
 }

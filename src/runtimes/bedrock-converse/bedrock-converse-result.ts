@@ -6,7 +6,7 @@ import {
   type ReasoningItem,
   type ToolCallItem,
 } from '../../core/items.js';
-import type { Usage } from '../../core/usage.js';
+import { type Usage, usageFrom } from '../../core/usage.js';
 import type { StepResult } from '../../runtime/runtime.js';
 import { type BedrockErrorContext, stopReasonError } from './bedrock-converse-errors.js';
 import type { BedrockReasoningData } from './convert-to-bedrock-messages.js';
@@ -71,16 +71,10 @@ export function answerBlocks(content: readonly ContentBlock[]): AnswerBlock[] {
  * `cachedInputTokens`. Unknown usage keys are ignored.
  */
 export function normalizeUsage(usage: TokenUsage | undefined, requestBytes: number): Usage {
+  // Bedrock counts cache reads and writes apart from inputTokens; cloudhop's input is all of them.
   const cacheRead = usage?.cacheReadInputTokens;
-  const inputTokens = (usage?.inputTokens ?? 0) + (cacheRead ?? 0) + (usage?.cacheWriteInputTokens ?? 0);
-  const outputTokens = usage?.outputTokens ?? 0;
-  return {
-    inputTokens,
-    outputTokens,
-    totalTokens: inputTokens + outputTokens,
-    ...(cacheRead === undefined ? {} : { cachedInputTokens: cacheRead }),
-    requestBytes,
-  };
+  const input = (usage?.inputTokens ?? 0) + (cacheRead ?? 0) + (usage?.cacheWriteInputTokens ?? 0);
+  return usageFrom({ input, output: usage?.outputTokens, cached: cacheRead }, requestBytes);
 }
 
 /** The structured-output answer as the assistant's text: compact JSON when it parses, else as sent. */

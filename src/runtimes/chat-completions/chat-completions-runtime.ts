@@ -11,7 +11,7 @@ import { CloudhopError, messageOf } from '../../core/errors.js';
 import type { FinishReason } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
 import { createItem, type Item, type MessageItem, type ToolCallItem } from '../../core/items.js';
-import { byteLength, type Usage } from '../../core/usage.js';
+import { byteLength, type Usage, usageFrom } from '../../core/usage.js';
 import { abortError, NEVER_ABORTED } from '../../runtime/retry.js';
 import type { Runtime, StepContext, StepRequest, StepResult } from '../../runtime/runtime.js';
 import {
@@ -70,19 +70,16 @@ function buildChatBody(request: StepRequest, model: string): ChatBody {
 }
 
 function normalizeUsage(usage: CompletionUsage | null | undefined, requestBytes: number): Usage {
-  const inputTokens = usage?.prompt_tokens ?? 0;
-  const outputTokens = usage?.completion_tokens ?? 0;
-  const normalized: Usage = {
-    inputTokens,
-    outputTokens,
-    totalTokens: usage?.total_tokens ?? inputTokens + outputTokens,
+  return usageFrom(
+    {
+      input: usage?.prompt_tokens,
+      output: usage?.completion_tokens,
+      total: usage?.total_tokens,
+      cached: usage?.prompt_tokens_details?.cached_tokens,
+      reasoning: usage?.completion_tokens_details?.reasoning_tokens,
+    },
     requestBytes,
-  };
-  const cached = usage?.prompt_tokens_details?.cached_tokens;
-  const reasoning = usage?.completion_tokens_details?.reasoning_tokens;
-  if (typeof cached === 'number') normalized.cachedInputTokens = cached;
-  if (typeof reasoning === 'number') normalized.reasoningTokens = reasoning;
-  return normalized;
+  );
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   type ReasoningItem,
   type ToolCallItem,
 } from '../../core/items.js';
-import type { Usage } from '../../core/usage.js';
+import { type Usage, usageFrom } from '../../core/usage.js';
 import type { ReasoningReplayData, WireOutputItem, WireUsage } from './responses-wire.js';
 
 /**
@@ -66,17 +66,14 @@ function mapReasoning(item: WireOutputItem, family: string): ReasoningItem {
 }
 
 export function mapResponsesUsage(usage: WireUsage | null | undefined, requestBytes: number): Usage {
-  const inputTokens = usage?.input_tokens ?? 0;
-  const outputTokens = usage?.output_tokens ?? 0;
-  const mapped: Usage = {
-    inputTokens,
-    outputTokens,
-    totalTokens: usage?.total_tokens ?? inputTokens + outputTokens,
+  return usageFrom(
+    {
+      input: usage?.input_tokens,
+      output: usage?.output_tokens,
+      total: usage?.total_tokens,
+      cached: usage?.input_tokens_details?.cached_tokens,
+      reasoning: usage?.output_tokens_details?.reasoning_tokens,
+    },
     requestBytes,
-  };
-  const cached = usage?.input_tokens_details?.cached_tokens;
-  const reasoning = usage?.output_tokens_details?.reasoning_tokens;
-  if (typeof cached === 'number') mapped.cachedInputTokens = cached;
-  if (typeof reasoning === 'number') mapped.reasoningTokens = reasoning;
-  return mapped;
+  );
 }
