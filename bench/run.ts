@@ -24,8 +24,8 @@ const { openaiChat }: typeof import('../src/openai.js') = await import(dist('ope
 // hold it to about ±1.5%.
 const RUNS = Number(process.env.BENCH_RUNS ?? 2000);
 // Measured in blocks of 500 runs, the streaming path's overhead kept falling for its first ~2,000
-// turns (15–17 µs, then 11–13 µs): the process warms up slowly. The budgets are about a running service,
-// so both sides get that many warm-up rounds before a sample is kept.
+// turns (15–17 µs, then 11–13 µs): the process warms up slowly. The budgets are about a running
+// service, so both sides get that many warm-up rounds before a sample is kept.
 const WARMUP = 2000;
 /** The peers' block is not checked against a budget: fewer runs keep the whole bench short. */
 const PEER_RUNS = Math.min(RUNS, 1000);
