@@ -1,5 +1,5 @@
 import * as z from 'zod/v4';
-import { CloudhopError } from '../core/errors.js';
+import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import type { RunResult } from '../core/events.js';
 import { type Item, type Part, partSchema } from '../core/items.js';
 import { KEY_PATTERN, KEY_RULE } from '../core/keys.js';
@@ -14,7 +14,6 @@ import {
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../runtime/retry.js';
 import { type Runtime, runtimeSchema } from '../runtime/runtime.js';
 import { memoryStore } from '../stores/memory.js';
-import { storeUnavailable } from '../stores/store-errors.js';
 import type { ContextPolicy } from './context-policy.js';
 import { type AgentStream, createEventStream } from './event-stream.js';
 import { serializeTurns, turnQueueOf } from './session-queue.js';

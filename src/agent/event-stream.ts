@@ -6,12 +6,12 @@ export interface AgentStream<Output = unknown> extends AsyncIterable<AgentEvent>
   readonly result: Promise<RunResult<Output>>;
 }
 
+function ignore(): void {}
+
 /**
  * Buffers events from a running turn for one consumer. The turn runs whether or not anyone
  * iterates; iteration ends after `turn-finish`, or throws the turn's error.
  */
-function ignore(): void {}
-
 export function createEventStream<Output>(
   run: (emit: (event: AgentEvent) => void) => Promise<RunResult<Output>>,
 ): AgentStream<Output> {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type * as z from 'zod/v4';
-import { CloudhopError, messageOf } from '../core/errors.js';
+import { CloudhopError, messageOf, storeUnavailable } from '../core/errors.js';
 import type { AgentEvent, RunResult } from '../core/events.js';
 import { newId, nowIso } from '../core/ids.js';
 import {
@@ -40,7 +40,6 @@ import type {
   StepResult,
   ToolSpec,
 } from '../runtime/runtime.js';
-import { storeUnavailable } from '../stores/store-errors.js';
 import { applyContextPolicy, type ContextPolicy } from './context-policy.js';
 import type { Tool } from './tool.js';
 import { serializeToolOutput } from './tool-output.js';

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import * as z from 'zod/v4';
-import { CloudhopError } from '../core/errors.js';
+import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Item } from '../core/items.js';
 import { objectWithMethods, parseOptions } from '../core/options.js';
@@ -21,7 +21,7 @@ import {
   pendingMigrations,
   quoteIdentifier,
 } from './sql-migrations.js';
-import { assertLeaseWait, leaseConflict, storeUnavailable, versionConflict } from './store-errors.js';
+import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 import {
   delay,
   exactlyOneOf,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import * as z from 'zod/v4';
-import { CloudhopError } from '../core/errors.js';
+import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Item } from '../core/items.js';
 import { objectWithMethods, parseOptions } from '../core/options.js';
@@ -16,7 +16,7 @@ import {
   type SessionSnapshot,
   type SessionStore,
 } from '../core/store.js';
-import { assertLeaseWait, leaseConflict, storeUnavailable, versionConflict } from './store-errors.js';
+import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 import {
   delay,
   exactlyOneOf,

@@ -1,5 +1,5 @@
 import * as z from 'zod/v4';
-import { CloudhopError } from '../core/errors.js';
+import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Item } from '../core/items.js';
 import { objectWithMethods, parseOptions } from '../core/options.js';
@@ -15,7 +15,7 @@ import {
   type SessionStore,
 } from '../core/store.js';
 import { defineMigrations, MIGRATIONS_TABLE, type Migration, pendingMigrations } from './sql-migrations.js';
-import { assertLeaseWait, leaseConflict, storeUnavailable, versionConflict } from './store-errors.js';
+import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 import {
   delay,
   exactlyOneOf,

@@ -33,5 +33,3 @@ export function assertLeaseWait(ttlMs: number, waitMs: number): number {
   }
   return waitMs;
 }
-
-export { storeUnavailable } from '../core/errors.js';
