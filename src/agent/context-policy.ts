@@ -1,61 +1,124 @@
-import type { Item } from '../core/items.js';
+import type { Item, SummaryItem } from '../core/items.js';
+import { byteLength } from '../core/usage.js';
+import type { Runtime } from '../runtime/runtime.js';
+
+export interface CompactionOptions {
+  /** The runtime that writes summaries; default the agent's own (a cheaper model is a good choice). */
+  runtime?: Runtime;
+  /** Summarize when the context since the last summary would exceed this; default 80% of maxInputTokens. */
+  triggerTokens?: number;
+  /** The newest history kept word for word after a summary; default a quarter of triggerTokens. */
+  keepRecentTokens?: number;
+  /** The summarizer's instructions; the default asks to keep facts, decisions and open tasks. */
+  instructions?: string;
+}
 
 export interface ContextPolicy {
-  /** Keep at most this many items of history (this turn's items are always kept). */
+  /** Send at most this many items (this turn's items are always sent). */
   maxItems?: number;
-  /** Keep the estimated input tokens of the items under this (this turn's items are always kept). */
+  /** Keep the estimated input tokens of what is sent under this (this turn's items are always sent). */
   maxInputTokens?: number;
+  /** Portable compaction: summarize the oldest part of a long session into a `summary` item. */
+  compaction?: CompactionOptions;
 }
 
-/** A rough token estimate (4 characters a token) that needs no tokenizer and errs on the safe side. */
+/**
+ * The context budget when none is set: what a request may carry, and the size at which a
+ * stateful runtime's server-held context is rebased. Large enough for any session that worked
+ * before, small enough that a move of a long session is not refused by the model.
+ */
+export const DEFAULT_MAX_INPUT_TOKENS = 100_000;
+
+export const DEFAULT_COMPACTION_INSTRUCTIONS =
+  'Summarize the conversation so far for your own later use. Keep every fact the user stated ' +
+  '(names, preferences, decisions), what tools returned that still matters, commitments you made ' +
+  'and open tasks. Write plain text without a preamble, in the language of the conversation.';
+
+/** Resolved budgets of an agent: what every turn checks against. */
+export interface ContextBudget {
+  maxItems?: number;
+  maxInputTokens: number;
+  compaction?: Required<Omit<CompactionOptions, 'runtime'>> & { runtime?: Runtime };
+}
+
+export function resolveBudget(policy: ContextPolicy): ContextBudget {
+  const maxInputTokens = policy.maxInputTokens ?? DEFAULT_MAX_INPUT_TOKENS;
+  const budget: ContextBudget = { maxInputTokens };
+  if (policy.maxItems !== undefined) budget.maxItems = policy.maxItems;
+  const compaction = policy.compaction;
+  if (compaction) {
+    const triggerTokens = compaction.triggerTokens ?? Math.floor(maxInputTokens * 0.8);
+    budget.compaction = {
+      triggerTokens,
+      keepRecentTokens: compaction.keepRecentTokens ?? Math.floor(triggerTokens / 4),
+      instructions: compaction.instructions ?? DEFAULT_COMPACTION_INSTRUCTIONS,
+    };
+    if (compaction.runtime) budget.compaction.runtime = compaction.runtime;
+  }
+  return budget;
+}
+
+/** Per item, for roles and separators. */
+const ITEM_OVERHEAD_TOKENS = 4;
+/** An image, whatever its size: about what a large image costs at high detail. */
+const IMAGE_TOKENS = 1_500;
+
+/** Four UTF-8 bytes a token: close for English, and on the safe side for other scripts. */
+export function textTokens(text: string): number {
+  return Math.ceil(byteLength(text) / 4);
+}
+
+/** A token estimate that needs no tokenizer and errs on the safe side. */
 export function estimateTokens(item: Item): number {
-  return Math.ceil(JSON.stringify(item).length / 4);
+  let tokens = ITEM_OVERHEAD_TOKENS;
+  switch (item.type) {
+    case 'message':
+      for (const part of item.content) tokens += part.type === 'text' ? textTokens(part.text) : IMAGE_TOKENS;
+      break;
+    case 'tool_call':
+      tokens += textTokens(item.name) + textTokens(item.arguments);
+      break;
+    case 'tool_result':
+      tokens += textTokens(item.output);
+      break;
+    case 'reasoning':
+      if (item.summary) tokens += textTokens(item.summary);
+      // Opaque data is replayed to its own family and counts there.
+      if (item.provider) tokens += textTokens(JSON.stringify(item.provider.data) ?? '');
+      break;
+    case 'summary':
+      tokens += textTokens(item.text);
+      break;
+  }
+  return tokens;
+}
+
+/** How runtimes receive a summary: plain text in a system message, which every protocol carries. */
+export function summaryMessage(summary: SummaryItem): Item {
+  return {
+    type: 'message',
+    id: summary.id,
+    role: 'system',
+    content: [{ type: 'text', text: `Summary of the earlier conversation:\n${summary.text}` }],
+    createdAt: summary.createdAt,
+  };
 }
 
 /**
- * Indices where the history may start without splitting a tool call from its result: a cut at `i`
- * is valid when no tool result at or after `i` answers a tool call before `i`.
+ * Walks history from the newest item back and says where a context may start without splitting a
+ * tool call from its result. A start is valid when every tool result at or after it answers a
+ * call at or after it; a result whose call lies further back (or nowhere) keeps the start after it.
  */
-function validCuts(items: readonly Item[]): boolean[] {
-  // Each result belongs to the nearest call before it with its id: some servers reuse ids
-  // (`call_0`) across responses, so the id alone does not find the call.
-  const lastCall = new Map<string, number>();
-  const callOf = new Array<number | undefined>(items.length);
-  items.forEach((item, index) => {
-    if (item.type === 'tool_call') lastCall.set(item.callId, index);
-    else if (item.type === 'tool_result') callOf[index] = lastCall.get(item.callId);
-  });
-  // earliestOpen: the smallest index of a call whose result lies at or after i.
-  const valid = new Array<boolean>(items.length + 1).fill(true);
-  let earliestOpen = Number.POSITIVE_INFINITY;
-  for (let i = items.length - 1; i >= 0; i--) {
-    const call = callOf[i];
-    if (call !== undefined) earliestOpen = Math.min(earliestOpen, call);
-    valid[i] = !(earliestOpen < i);
-  }
-  return valid;
-}
+export class CutTracker {
+  /** Call ids of results seen whose call has not been seen yet. */
+  private readonly open = new Map<string, true>();
 
-/**
- * The items a stateless runtime is sent: the newest history that fits the policy, starting at a
- * valid cut, plus everything from `mustKeepFrom` (this turn's items) on. Instructions are not items
- * and are always sent; the store keeps the full transcript whatever is trimmed here. Without a
- * policy the given array itself is returned.
- */
-export function applyContextPolicy(items: Item[], mustKeepFrom: number, policy: ContextPolicy): Item[] {
-  if (policy.maxItems === undefined && policy.maxInputTokens === undefined) return items;
-  const valid = validCuts(items);
-  let tokens = 0;
-  for (let i = mustKeepFrom; i < items.length; i++) tokens += estimateTokens(items[i]!);
-  let start = mustKeepFrom;
-  for (let i = mustKeepFrom - 1; i >= 0; i--) {
-    tokens += estimateTokens(items[i]!);
-    const count = items.length - i;
-    if (policy.maxItems !== undefined && count > policy.maxItems) break;
-    if (policy.maxInputTokens !== undefined && tokens > policy.maxInputTokens) break;
-    if (valid[i]) start = i;
+  /** Feed items from the newest back; returns whether a context may start at the item just fed. */
+  feed(item: Item): boolean {
+    if (item.type === 'tool_result') this.open.set(item.callId, true);
+    // Each result belongs to the nearest call before it with its id: some servers reuse ids
+    // (`call_0`) across responses, so meeting the call closes every result with that id.
+    else if (item.type === 'tool_call') this.open.delete(item.callId);
+    return this.open.size === 0;
   }
-  // mustKeepFrom itself may fall inside a tool exchange of the history; step back to a valid cut.
-  while (start > 0 && !valid[start]) start--;
-  return items.slice(start);
 }

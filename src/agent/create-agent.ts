@@ -14,8 +14,9 @@ import {
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../runtime/retry.js';
 import { type Runtime, runtimeSchema } from '../runtime/runtime.js';
 import { memoryStore } from '../stores/memory.js';
-import type { ContextPolicy } from './context-policy.js';
+import { type ContextPolicy, resolveBudget } from './context-policy.js';
 import { type AgentStream, createEventStream } from './event-stream.js';
+import { loadWindow } from './session-history.js';
 import { serializeTurns, turnQueueOf } from './session-queue.js';
 import { indexTools, isZod4Schema, type Tool, toolSpecs } from './tool.js';
 import { runTurn, type TurnConfig, type TurnInput, turnSignal } from './turn.js';
@@ -31,11 +32,17 @@ export interface AgentOptions {
   retry?: Partial<RetryPolicy>;
   /** Per-request timeout in ms for every runtime this agent uses. */
   timeoutMs?: number;
-  /** History kept for stateless runtimes; the store always keeps everything. */
+  /**
+   * What a request may carry (stateless runtimes, and stateful ones on a move, a reseed or a rebase)
+   * and when to summarize; the store always keeps everything. Default: maxInputTokens 100,000.
+   */
   context?: ContextPolicy;
   /** Tenant: scopes every session key in the store. Default 'default'. */
   namespace?: string;
-  /** How long a turn's session lease lasts before another process may take it over. Default 120 s. */
+  /**
+   * How long a turn's session lease lasts unless renewed; the turn renews it every third of this,
+   * so only a crashed process holds a session this long. Default 30 s.
+   */
   lockTtlMs?: number;
   /** How long a turn waits for another turn's lease on the same session. Default 30 s. */
   lockWaitMs?: number;
@@ -59,9 +66,20 @@ export interface RunOptions<Output = unknown> {
 
 export type AgentInput = string | Part[];
 
+/** A page of a session's items; positions count from 0, the session's first item. */
+export interface SessionItemsOptions {
+  /** The position of the first item; past the end gives an empty page. */
+  fromVersion?: number;
+  /** At most this many items; without fromVersion, the newest `limit` items. */
+  limit?: number;
+}
+
 export interface AgentSession {
   readonly id: string;
-  items(): Promise<Item[]>;
+  /** The session's items: all of them, or the page the options ask for. */
+  items(options?: SessionItemsOptions): Promise<Item[]>;
+  /** The number of items in the session (0 for a session never written). */
+  version(): Promise<number>;
   clear(): Promise<void>;
 }
 
@@ -102,8 +120,28 @@ const optionsSchema = z
       .object({
         maxItems: z.number().int().min(1).optional(),
         maxInputTokens: z.number().int().min(1).optional(),
+        compaction: z
+          .object({
+            runtime: runtimeSchema.optional(),
+            triggerTokens: z.number().int().min(1).optional(),
+            keepRecentTokens: z.number().int().min(0).optional(),
+            instructions: z.string().trim().min(1, 'must not be empty').optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
+      .refine(
+        (context) => {
+          const budget = resolveBudget(context as ContextPolicy).compaction;
+          return budget === undefined || budget.triggerTokens > budget.keepRecentTokens;
+        },
+        {
+          message:
+            'compaction.triggerTokens must be greater than compaction.keepRecentTokens (the summary needs the room between them); raise triggerTokens or lower keepRecentTokens',
+          path: ['compaction', 'triggerTokens'],
+        },
+      )
       .optional(),
     namespace: z.string().regex(KEY_PATTERN, `must be ${KEY_RULE}`).optional(),
     lockTtlMs: z.number().int().positive().optional(),
@@ -125,6 +163,19 @@ function checkKey(value: unknown, what: 'session' | 'namespace'): string {
 }
 
 const MAX_TURN_TIMEOUT_MS = 86_400_000;
+
+export const DEFAULT_LOCK_TTL_MS = 30_000;
+
+function pageOption(name: 'fromVersion' | 'limit', value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    failConfig(
+      `session.items: option "${name}" must be a whole number, 0 or more (got ${JSON.stringify(value)})${name === 'fromVersion' ? "; the session's first item is position 0" : ''}.`,
+      name,
+    );
+  }
+  return value;
+}
 
 /** Duck-typed so that a signal from another realm or an AbortSignal polyfill is accepted. */
 function isAbortSignal(value: unknown): value is AbortSignal {
@@ -232,9 +283,9 @@ export function createAgent(options: AgentOptions): Agent {
     toolSpecs: toolSpecs(tools.values()),
     maxSteps: parsed.maxSteps ?? 10,
     retry: { ...DEFAULT_RETRY_POLICY, ...parsed.retry },
-    context: parsed.context ?? {},
+    context: resolveBudget((parsed.context ?? {}) as ContextPolicy),
     namespace: parsed.namespace ?? DEFAULT_NAMESPACE,
-    lockTtlMs: parsed.lockTtlMs ?? 120_000,
+    lockTtlMs: parsed.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
     lockWaitMs: parsed.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
   };
   if (debug) config.log = (line) => debug(`[cloudhop] ${redactSecrets(line)}`);
@@ -287,13 +338,29 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
       const key = sessionKey(id);
       return {
         id,
-        items: async () => {
-          try {
-            return (await config.store.load(key))?.items ?? [];
-          } catch (error) {
-            throw storeUnavailable(error, 'loading the session');
+        items: async (page = {}) => {
+          if (typeof page !== 'object' || page === null) {
+            failConfig(
+              'session.items: pass options as an object, e.g. { limit: 50 }, or nothing for every item.',
+            );
           }
+          const fromVersion = pageOption('fromVersion', page.fromVersion);
+          const limit = pageOption('limit', page.limit);
+          for (const name in page) {
+            if (name !== 'fromVersion' && name !== 'limit') {
+              failConfig(`session.items: unknown option "${name}". Options are fromVersion and limit.`);
+            }
+          }
+          let from = fromVersion ?? 0;
+          if (fromVersion === undefined && limit !== undefined) {
+            const head = await loadWindow(config.store, key, { limit: 0 }, 'loading the session');
+            from = Math.max(0, (head?.version ?? 0) - limit);
+          }
+          const options = limit === undefined ? { fromVersion: from } : { fromVersion: from, limit };
+          return (await loadWindow(config.store, key, options, 'loading the session'))?.items ?? [];
         },
+        version: async () =>
+          (await loadWindow(config.store, key, { limit: 0 }, 'loading the session'))?.version ?? 0,
         clear: () =>
           serializeTurns(turns, key, async () => {
             try {

@@ -8,19 +8,13 @@ import {
   type Item,
   type MessageItem,
   type Part,
+  type SummaryItem,
   type ToolCallItem,
   type ToolResultItem,
   textOf,
 } from '../core/items.js';
 import { redactSecrets } from '../core/secrets.js';
-import type {
-  AppendOptions,
-  Binding,
-  Lease,
-  SessionKey,
-  SessionSnapshot,
-  SessionStore,
-} from '../core/store.js';
+import type { AppendOptions, Binding, Lease, RemoteHandle, SessionKey, SessionStore } from '../core/store.js';
 import { addUsage, emptyUsage, type Usage } from '../core/usage.js';
 import {
   type AttemptOptions,
@@ -33,14 +27,16 @@ import {
 } from '../runtime/retry.js';
 import type {
   OutputSpec,
-  RemoteState,
   Runtime,
   StepContext,
   StepRequest,
   StepResult,
   ToolSpec,
 } from '../runtime/runtime.js';
-import { applyContextPolicy, type ContextPolicy } from './context-policy.js';
+import { compact } from './compaction.js';
+import { type ContextBudget, estimateTokens, summaryMessage } from './context-policy.js';
+import { keepLease, type LeaseKeeper } from './lease-keeper.js';
+import { SessionHistory } from './session-history.js';
 import type { Tool } from './tool.js';
 import { serializeToolOutput } from './tool-output.js';
 
@@ -54,7 +50,7 @@ export interface TurnConfig {
   maxSteps: number;
   retry: RetryPolicy;
   timeoutMs?: number;
-  context: ContextPolicy;
+  context: ContextBudget;
   lockTtlMs: number;
   lockWaitMs: number;
   /** The debug logger; absent without `debug`, so that `log?.(…)` does not even build the line. */
@@ -136,39 +132,66 @@ async function parseStructuredOutput(text: string, schema: z.ZodType, runtimeId:
 }
 
 /**
- * The already-committed turn whose user message carries `idempotencyKey`: its items run up to the
- * next user message. Resubmitting a turn returns this instead of running the model again.
+ * How far back a resubmitted turn (same idempotencyKey) is looked for: a client's retry comes
+ * right after the turn it repeats, and a turn never costs more to read than this.
+ */
+export const IDEMPOTENCY_LOOKBACK_ITEMS = 256;
+
+/**
+ * The already-committed turn whose user message carries `idempotencyKey`, among `recent` (the
+ * items from position `from` to the end): its items run up to the next user message. Resubmitting a
+ * turn returns this instead of running the model again.
  */
 function committedTurn(
-  snapshot: SessionSnapshot,
+  recent: Item[],
+  from: number,
   idempotencyKey: string,
   runtimeId: string,
 ): Omit<RunResult, 'output'> | undefined {
-  const start = snapshot.items.findIndex((item) => item.id === idempotencyKey);
+  const start = recent.findIndex((item) => item.id === idempotencyKey);
   if (start < 0) return undefined;
-  const next = snapshot.items.findIndex(
+  const next = recent.findIndex(
     (item, index) => index > start && item.type === 'message' && item.role === 'user',
   );
-  const end = next < 0 ? snapshot.items.length : next;
-  const items = snapshot.items.slice(start, end);
-  return { text: finalText(items), items, usage: emptyUsage(), runtimeId, sessionVersion: end };
+  const end = next < 0 ? recent.length : next;
+  const items = recent.slice(start, end);
+  return { text: finalText(items), items, usage: emptyUsage(), runtimeId, sessionVersion: from + end };
+}
+
+/** Where a stateful runtime stands with its server during a turn. */
+interface MemberState {
+  remote: RemoteHandle;
+  /** How many of the session's items (this turn's included) the server holds. */
+  syncedCount: number;
+  /** The server-held context in tokens after its last step, when the provider said. */
+  contextTokens?: number;
 }
 
 /** Per-runtime remote state, seeded from the stored bindings; a binding beyond the session is ignored. */
-function remoteStates(snapshot: SessionSnapshot): Map<string, RemoteState> {
-  const states = new Map<string, RemoteState>();
-  for (const runtimeId in snapshot.bindings) {
-    const binding = snapshot.bindings[runtimeId]!;
-    if (binding.syncedVersion <= snapshot.version) {
-      states.set(binding.runtimeId, { remote: binding.remote, syncedCount: binding.syncedVersion });
+function memberStates(history: SessionHistory): Map<string, MemberState> {
+  const states = new Map<string, MemberState>();
+  for (const runtimeId in history.bindings) {
+    const binding = history.bindings[runtimeId]!;
+    if (binding.syncedVersion <= history.version) {
+      const state: MemberState = { remote: binding.remote, syncedCount: binding.syncedVersion };
+      if (binding.contextTokens !== undefined) state.contextTokens = binding.contextTokens;
+      states.set(binding.runtimeId, state);
     }
   }
   return states;
 }
 
+function tokensOf(items: readonly Item[]): number {
+  let tokens = 0;
+  for (const item of items) tokens += estimateTokens(item);
+  return tokens;
+}
+
+const withoutSummaries = (items: Item[]): Item[] => items.filter((item) => item.type !== 'summary');
+
 /**
- * One turn, as DESIGN.md "The turn" pins it: lease, load, model/tool loop, one atomic commit.
- * Nothing is written unless the whole turn succeeds.
+ * One turn, as DESIGN.md "The turn" pins it: lease, load what the step needs, model/tool loop,
+ * one atomic commit. Nothing is written unless the whole turn succeeds.
  */
 export async function runTurn(
   config: TurnConfig,
@@ -177,7 +200,8 @@ export async function runTurn(
   emit: (event: AgentEvent) => void,
 ): Promise<RunResult> {
   let lease: Lease | undefined;
-  let snapshotBindings: SessionSnapshot['bindings'] = {};
+  let keeper: LeaseKeeper | undefined;
+  let snapshotBindings: Record<string, Binding> = {};
   let baseVersion: number | undefined;
   let committed = false;
   let answeredBy = config.runtime.id;
@@ -189,7 +213,8 @@ export async function runTurn(
    * Replaces the stored bindings of conversations that took in steps the session does not hold as
    * such (a failed turn; or a step another runtime took over) with empty ones, so the next turn on
    * that runtime starts a new conversation from the local transcript. Only stored conversation
-   * bindings are touched: a conversation this turn created was never stored. Best effort: if the
+   * bindings are touched: a conversation this turn created was never stored. A lease lost during
+   * the turn does not keep the reset out: the version check alone guards it. Best effort: if the
    * store is down too, the error the turn already has is the one to report.
    */
   const forgetConversations = async (version: number) => {
@@ -199,8 +224,12 @@ export async function runTurn(
         expectedVersion: version,
         binding: { runtimeId, remote: {}, syncedVersion: 0 },
       };
-      if (lease) forget.lease = lease;
-      await config.store.append(input.key, [], forget).catch(() => {});
+      if (lease && !keeper?.lost()) forget.lease = lease;
+      await config.store.append(input.key, [], forget).catch(async (error: unknown) => {
+        if (!forget.lease || !CloudhopError.is(error, 'store_conflict')) return;
+        delete forget.lease;
+        await config.store.append(input.key, [], forget).catch(() => {});
+      });
     }
   };
   try {
@@ -208,6 +237,7 @@ export async function runTurn(
     // Each store call sits in its own try: whatever it throws, synchronously or not, surfaces as
     // store_unavailable (a try around an await costs less than a wrapping promise on every turn).
     if (!config.store.processLocal) {
+      const requestedAt = Date.now();
       try {
         lease = await abortable(
           config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
@@ -219,16 +249,15 @@ export async function runTurn(
       } catch (error) {
         throw storeUnavailable(error, 'taking the session lease');
       }
+      keeper = keepLease(lease, config.lockTtlMs, input.key, requestedAt, config.log);
     }
-    let stored: SessionSnapshot | undefined;
-    try {
-      stored = await config.store.load(input.key);
-    } catch (error) {
-      throw storeUnavailable(error, 'loading the session');
-    }
-    const snapshot = stored ?? { items: [], version: 0, bindings: {} };
-    baseVersion = snapshot.version;
-    snapshotBindings = snapshot.bindings;
+    const leaseHeld = () => {
+      const lost = keeper?.lost();
+      if (lost) throw lost;
+    };
+    const history = await SessionHistory.open(config.store, input.key);
+    baseVersion = history.version;
+    snapshotBindings = history.bindings;
     emit({
       type: 'turn-start',
       sessionId: input.key.sessionId,
@@ -237,7 +266,8 @@ export async function runTurn(
     });
 
     if (input.idempotencyKey !== undefined) {
-      const replay = committedTurn(snapshot, input.idempotencyKey, config.runtime.id);
+      const from = Math.max(0, history.version - IDEMPOTENCY_LOOKBACK_ITEMS);
+      const replay = committedTurn(await history.since(from), from, input.idempotencyKey, config.runtime.id);
       if (replay) {
         const output = input.output
           ? await parseStructuredOutput(replay.text, input.output.schema, replay.runtimeId)
@@ -257,27 +287,105 @@ export async function runTurn(
       createdAt: nowIso(),
     };
     const turnItems: Item[] = [userMessage];
-    const states = remoteStates(snapshot);
+    const states = memberStates(history);
+    const budget = config.context;
+    let summary: SummaryItem | undefined = history.summary;
     let usage: Usage = emptyUsage();
     let stepShownText = false;
+    let stepsDone = 0;
+    let compactionTried = false;
 
-    const prepare = (member: Runtime): StepRequest => {
-      const all = snapshot.items.concat(turnItems);
-      const request: StepRequest = {
-        items: member.kind === 'stateless' ? applyContextPolicy(all, snapshot.version, config.context) : all,
-        tools: config.toolSpecs,
-        stream: input.stream,
-      };
-      if (config.instructions !== undefined) request.instructions = config.instructions;
-      if (input.output) request.output = input.output.spec;
-      const state = states.get(member.id);
-      if (member.kind === 'stateful' && state) {
-        request.remoteState = state;
-        if (state.remote.conversationId) touchedConversations.add(member.id);
+    /** The position of the first item after this turn's items so far. */
+    const sessionEnd = () => history.version + turnItems.length;
+
+    /**
+     * Summarizes the oldest part of the session when everything since the last summary would
+     * exceed compaction.triggerTokens. Once per turn, before its first step has an answer (the
+     * summary goes first among the turn's items). A failure leaves the turn uncompacted.
+     */
+    const compactIfDue = async () => {
+      const compaction = budget.compaction;
+      if (!compaction || compactionTried || stepsDone > 0) return;
+      compactionTried = true;
+      const fixedTokens = tokensOf(turnItems) + (summary ? estimateTokens(summary) : 0);
+      const floor = summary?.covers.toVersion ?? 0;
+      const due = await history.newestWithin(
+        floor,
+        (_, tokens) => tokens + fixedTokens <= compaction.triggerTokens,
+      );
+      if (due.reachedFloor) return;
+      try {
+        const compacted = await compact({
+          history,
+          budget: { ...budget, compaction },
+          runtime: compaction.runtime ?? config.runtime,
+          retry: config.retry,
+          ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+          signal,
+          emit,
+        });
+        if (!compacted) return;
+        summary = compacted.summary;
+        turnItems.unshift(compacted.summary);
+        usage = addUsage(usage, compacted.usage);
+      } catch (error) {
+        if (signal.aborted) throw abortError(signal);
+        const failure = CloudhopError.is(error) ? error : storeUnavailable(error, 'compacting the session');
+        if (failure.code === 'store_unavailable' || failure.code === 'store_conflict') throw failure;
+        config.log?.(`compaction failed: ${failure.code}`);
+        emit({ type: 'compaction-failed', error: failure });
       }
-      return request;
     };
 
+    /**
+     * The context view: the latest summary, then the newest history since it that fits the
+     * budget (never a tool call without its result), then this turn's items, always.
+     */
+    const contextView = async (): Promise<Item[]> => {
+      const current = withoutSummaries(turnItems);
+      const lead = summary ? [summaryMessage(summary)] : [];
+      const fixedTokens = tokensOf(current) + tokensOf(lead);
+      const { start } = await history.newestWithin(
+        summary?.covers.toVersion ?? 0,
+        (items, tokens) =>
+          (budget.maxItems === undefined || items + current.length <= budget.maxItems) &&
+          tokens + fixedTokens <= budget.maxInputTokens,
+      );
+      return lead.concat(withoutSummaries(await history.since(start)), current);
+    };
+
+    /**
+     * What a stateful runtime with a handle has not seen, or undefined when its handle is too far
+     * behind or its server-held context would pass the budget: then it is rebased on the view.
+     */
+    const unsyncedFor = async (state: MemberState): Promise<Item[] | undefined> => {
+      const limit = budget.compaction?.triggerTokens ?? budget.maxInputTokens;
+      const serverTokens = state.contextTokens ?? 0;
+      const newInTurn = withoutSummaries(turnItems.slice(Math.max(0, state.syncedCount - history.version)));
+      const room = limit - serverTokens - tokensOf(newInTurn);
+      if (room < 0) return undefined;
+      if (state.syncedCount >= history.version) return newInTurn;
+      if ((await history.tokensSince(state.syncedCount, room)) === undefined) return undefined;
+      return withoutSummaries(await history.since(state.syncedCount)).concat(newInTurn);
+    };
+
+    const prepare = async (member: Runtime): Promise<StepRequest> => {
+      const request: StepRequest = { items: [], tools: config.toolSpecs, stream: input.stream };
+      if (config.instructions !== undefined) request.instructions = config.instructions;
+      if (input.output) request.output = input.output.spec;
+      const state = member.kind === 'stateful' ? states.get(member.id) : undefined;
+      const unsynced = state && (await unsyncedFor(state));
+      if (state && unsynced) {
+        request.items = unsynced;
+        request.remoteState = { remote: state.remote, syncedCount: 0 };
+        request.reseedItems = contextView;
+        if (state.remote.conversationId) touchedConversations.add(member.id);
+        return request;
+      }
+      await compactIfDue();
+      request.items = await contextView();
+      return request;
+    };
     let requests = 0;
     const runStep = async (member: Runtime, request: StepRequest): Promise<StepResult> => {
       let emittedText = false;
@@ -317,14 +425,19 @@ export async function runTurn(
     let finished = false;
     let lastToolInputInvalid = false;
     for (let step = 1; step <= config.maxSteps; step++) {
-      const contextLength = snapshot.items.length + turnItems.length;
+      leaseHeld();
       stepShownText = false;
       const result = config.runtime.dispatch
         ? await config.runtime.dispatch(prepare, { emit, runStep, shownText: () => stepShownText })
-        : await runStep(config.runtime, prepare(config.runtime));
+        : await runStep(config.runtime, await prepare(config.runtime));
+      stepsDone += 1;
       answeredBy = result.runtimeId ?? config.runtime.id;
       if (result.remote) {
-        states.set(answeredBy, { remote: result.remote, syncedCount: contextLength + result.items.length });
+        const state: MemberState = { remote: result.remote, syncedCount: sessionEnd() + result.items.length };
+        // What the server now holds: the input it was given and the answer it added.
+        const serverTokens = result.usage.inputTokens + result.usage.outputTokens;
+        if (serverTokens > 0) state.contextTokens = serverTokens;
+        states.set(answeredBy, state);
       }
       usage = addUsage(usage, result.usage);
       turnItems.push(...result.items);
@@ -346,6 +459,7 @@ export async function runTurn(
         break;
       }
       if (signal.aborted) throw abortError(signal);
+      leaseHeld();
       const results = await Promise.all(
         calls.map((call) => executeTool(config, input.key, call, signal, emit)),
       );
@@ -368,13 +482,15 @@ export async function runTurn(
       ? await parseStructuredOutput(text, input.output.schema, answeredBy)
       : undefined;
     const answeredState = states.get(answeredBy);
-    const newVersion = snapshot.version + turnItems.length;
-    const binding: Binding | undefined =
-      answeredState && answeredState.syncedCount === newVersion
-        ? { runtimeId: answeredBy, remote: answeredState.remote, syncedVersion: newVersion }
-        : undefined;
+    const newVersion = sessionEnd();
+    let binding: Binding | undefined;
+    if (answeredState && answeredState.syncedCount === newVersion) {
+      binding = { runtimeId: answeredBy, remote: answeredState.remote, syncedVersion: newVersion };
+      if (answeredState.contextTokens !== undefined) binding.contextTokens = answeredState.contextTokens;
+    }
     if (signal.aborted) throw abortError(signal);
-    const commit: AppendOptions = { expectedVersion: snapshot.version };
+    leaseHeld();
+    const commit: AppendOptions = { expectedVersion: history.version };
     if (binding) commit.binding = binding;
     if (lease) commit.lease = lease;
     let sessionVersion: number;
@@ -403,6 +519,7 @@ export async function runTurn(
     }
     throw error;
   } finally {
+    keeper?.stop();
     await lease?.release().catch(() => {});
   }
 }

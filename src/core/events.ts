@@ -28,6 +28,10 @@ export type AgentEvent =
   | { type: 'tool-call'; callId: string; name: string; input: unknown }
   | { type: 'tool-result'; callId: string; output: string; isError: boolean }
   | { type: 'step-finish'; usage: Usage; finishReason: FinishReason }
+  /** A summary of positions fromVersion..toVersion-1 was written; it is committed with the turn. */
+  | { type: 'compacted'; fromVersion: number; toVersion: number; runtimeId: string }
+  /** Summarizing failed; the turn goes on without it, its context trimmed to the budget instead. */
+  | { type: 'compaction-failed'; error: CloudhopError }
   | { type: 'turn-finish'; result: RunResult };
 
 export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter' | 'other';

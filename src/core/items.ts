@@ -58,11 +58,45 @@ export const reasoningItemSchema = z
   })
   .strict();
 
+/**
+ * A portable summary of the session's items at positions `covers.fromVersion` to
+ * `covers.toVersion` (exclusive), appended to the log like any item: runtimes receive it as plain
+ * text, so it moves between clouds, and the items it covers stay in the store.
+ */
+export const summaryItemSchema = z
+  .object({
+    type: z.literal('summary'),
+    ...itemBase,
+    text: z.string().min(1),
+    covers: z
+      .object({
+        fromVersion: z.number().int().nonnegative(),
+        toVersion: z.number().int().nonnegative(),
+      })
+      .strict()
+      .refine((covers) => covers.fromVersion <= covers.toVersion, {
+        message: 'fromVersion must not be after toVersion',
+        path: ['toVersion'],
+      }),
+    /** The runtime that wrote the summary. */
+    runtimeId: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** The items of transcript v1 (no summaries). */
+export const itemSchemaV1 = z.discriminatedUnion('type', [
+  messageItemSchema,
+  toolCallItemSchema,
+  toolResultItemSchema,
+  reasoningItemSchema,
+]);
+
 export const itemSchema = z.discriminatedUnion('type', [
   messageItemSchema,
   toolCallItemSchema,
   toolResultItemSchema,
   reasoningItemSchema,
+  summaryItemSchema,
 ]);
 
 export type TextPart = z.infer<typeof textPartSchema>;
@@ -72,6 +106,7 @@ export type MessageItem = z.infer<typeof messageItemSchema>;
 export type ToolCallItem = z.infer<typeof toolCallItemSchema>;
 export type ToolResultItem = z.infer<typeof toolResultItemSchema>;
 export type ReasoningItem = z.infer<typeof reasoningItemSchema>;
+export type SummaryItem = z.infer<typeof summaryItemSchema>;
 export type Item = z.infer<typeof itemSchema>;
 
 type NewItem<T extends Item> = Omit<T, 'id' | 'createdAt'>;

@@ -1,4 +1,4 @@
-import type { Item } from './items.js';
+import type { Item, SummaryItem } from './items.js';
 
 /** Identifies a session in a store. Stores must never mix two keys that differ in any character. */
 export interface SessionKey {
@@ -20,20 +20,46 @@ export interface Binding {
   remote: RemoteHandle;
   /** The session version (number of items) the remote side had seen when this binding was written. */
   syncedVersion: number;
+  /**
+   * The size of the server-held context in tokens after the last step, as the provider reported
+   * it; the agent rebases a remote session that grew past the context budget.
+   */
+  contextTokens?: number;
+}
+
+/** Which part of the log `load` reads. Positions count from 0, the session's first item. */
+export interface LoadOptions {
+  /** The position of the first item to read; default 0. At or past the end: no items (an empty window). */
+  fromVersion?: number;
+  /** Read at most this many items from `fromVersion` on; 0 reads only the head (version, bindings, summary). */
+  limit?: number;
 }
 
 export interface SessionSnapshot {
+  /** The items of the window: positions `fromVersion` on (at most `limit` of them). */
   items: Item[];
   /** Number of items in the session; every appended item raises it by one. */
   version: number;
   /** Bindings keyed by runtime id. */
   bindings: Record<string, Binding>;
   meta?: { createdAt?: string; updatedAt?: string };
+  /**
+   * The position of `items[0]`. A store that ignores `LoadOptions` leaves it out and returns every
+   * item; that still works (the agent then takes the window itself), only slower.
+   */
+  fromVersion?: number;
+  /** The session's latest summary item, wherever it lies (inside the window or before it). */
+  summary?: SummaryItem;
 }
 
 export interface Lease {
   token: string;
   release(): Promise<void>;
+  /**
+   * Optional capability: extends the lease to `ttlMs` from now. Rejects with `store_conflict` when
+   * the lease was lost (it expired, was released, or another holder took it over).
+   */
+  renew?(ttlMs: number): Promise<void>;
 }
 
 export interface AppendOptions {
@@ -65,7 +91,8 @@ export interface SessionStore {
    * serialized by the agent's in-process queue alone and take no lease.
    */
   readonly processLocal?: boolean;
-  load(key: SessionKey): Promise<SessionSnapshot | undefined>;
+  /** The head (version, bindings, latest summary) and a window of items; undefined for a session never written. */
+  load(key: SessionKey, options?: LoadOptions): Promise<SessionSnapshot | undefined>;
   append(key: SessionKey, items: Item[], options: AppendOptions): Promise<number>;
   lock(key: SessionKey, ttlMs: number, options?: { waitMs?: number }): Promise<Lease>;
   delete(key: SessionKey): Promise<void>;
@@ -74,3 +101,33 @@ export interface SessionStore {
 }
 
 export const DEFAULT_LOCK_WAIT_MS = 30_000;
+
+/**
+ * The window `options` asked for, whatever the store returned: a store that ignores `LoadOptions`
+ * returns every item (and may not name the latest summary), so the window and the summary are
+ * taken here. Bundled stores return the window already, and this only checks it.
+ */
+export function windowOf(
+  snapshot: SessionSnapshot,
+  options: LoadOptions,
+): SessionSnapshot & { fromVersion: number } {
+  const returnedFrom = snapshot.fromVersion ?? 0;
+  const wantedFrom = Math.min(options.fromVersion ?? 0, snapshot.version);
+  let items = snapshot.items;
+  let summary = snapshot.summary;
+  if (summary === undefined && snapshot.fromVersion === undefined) {
+    summary = items.findLast((item): item is SummaryItem => item.type === 'summary');
+  }
+  const from = Math.max(returnedFrom, wantedFrom);
+  if (from > returnedFrom) items = items.slice(from - returnedFrom);
+  if (options.limit !== undefined && items.length > options.limit) items = items.slice(0, options.limit);
+  const window: SessionSnapshot & { fromVersion: number } = {
+    items,
+    version: snapshot.version,
+    bindings: snapshot.bindings,
+    fromVersion: from,
+  };
+  if (snapshot.meta) window.meta = snapshot.meta;
+  if (summary) window.summary = summary;
+  return window;
+}

@@ -110,7 +110,7 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
   }
 
   async function dispatch(
-    prepare: (member: Runtime) => StepRequest,
+    prepare: (member: Runtime) => Promise<StepRequest>,
     context: DispatchContext,
   ): Promise<StepResult> {
     const probes = new Set<string>();
@@ -120,7 +120,7 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
         const member = candidates[index]!;
         probes.delete(member.id);
         try {
-          const result = await context.runStep(member, prepare(member));
+          const result = await context.runStep(member, await prepare(member));
           recordSuccess(member);
           return result;
         } catch (error) {
@@ -148,7 +148,7 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
     dispatch,
     step(request: StepRequest, context: StepContext) {
       let shownText = false;
-      return dispatch(() => request, {
+      return dispatch(async () => request, {
         emit: context.emit,
         shownText: () => shownText,
         runStep: async (member, memberRequest) => ({

@@ -29,8 +29,9 @@ export interface StepRequest {
   /** Instructions (system prompt). Configuration, never part of the transcript. */
   instructions?: string;
   /**
-   * The context: for a stateless runtime the items the context policy kept; for a stateful one
-   * the whole session transcript followed by this turn's items so far.
+   * The context. Without `remoteState`: everything the model should see (the agent's context view:
+   * a summary as a system message, the newest history within the budget, this turn's items).
+   * With `remoteState`: the server holds the first `syncedCount` items; send the rest.
    */
   items: Item[];
   tools: ToolSpec[];
@@ -39,6 +40,11 @@ export interface StepRequest {
   stream: boolean;
   /** Stateful runtimes only: the binding to resume from; absent means start a new remote session. */
   remoteState?: RemoteState;
+  /**
+   * With `remoteState`: the context to seed a new remote session with if the server no longer
+   * holds this one (the agent reads it only then). Absent: `items` is the whole context.
+   */
+  reseedItems?: () => Promise<Item[]>;
 }
 
 export interface StepContext {
@@ -85,7 +91,10 @@ export interface Runtime {
    * Optional capability of composite runtimes (failover): choose which member runtimes run the
    * step. `prepare` builds the request a given member needs (its context and binding).
    */
-  dispatch?(prepare: (member: Runtime) => StepRequest, context: DispatchContext): Promise<StepResult>;
+  dispatch?(
+    prepare: (member: Runtime) => Promise<StepRequest>,
+    context: DispatchContext,
+  ): Promise<StepResult>;
   close?(): Promise<void>;
 }
 

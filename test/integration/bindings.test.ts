@@ -55,6 +55,7 @@ describe('frontier bindings through the agent', () => {
       runtimeId: clouds.frontier.id,
       remote: { responseId: expect.stringMatching(/^resp_/) },
       syncedVersion: first.result.sessionVersion,
+      contextTokens: expect.any(Number),
     });
     const firstStored = await storedResponse(emu, afterFirst!.remote.responseId!);
     expect(outputText(firstStored.body)).toBe(first.result.text);
@@ -193,6 +194,7 @@ describe('frontier bindings through the agent', () => {
         runtimeId: on.frontier.id,
         remote: { responseId: expect.stringMatching(/^resp_/) },
         syncedVersion: back.result.sessionVersion,
+        contextTokens: expect.any(Number),
       });
     } finally {
       await expiring.close();
@@ -218,6 +220,7 @@ describe('conversation mode through the agent', () => {
       runtimeId: clouds.frontierConversation.id,
       remote: { conversationId, responseId: expect.stringMatching(/^resp_/) },
       syncedVersion: 2,
+      contextTokens: expect.any(Number),
     });
 
     const second = await turn(emu, onConversation, store, 'Use get_weather for Paris.', { session });
@@ -248,6 +251,7 @@ describe('conversation mode through the agent', () => {
       runtimeId: clouds.frontierConversation.id,
       remote: { conversationId, responseId: expect.stringMatching(/^resp_/) },
       syncedVersion: back.result.sessionVersion,
+      contextTokens: expect.any(Number),
     });
 
     // The server-held conversation now matches the local transcript item for item.

@@ -58,6 +58,7 @@ describe('failover([azureChat, frontier, bedrockConverse]) across clouds', () =>
       runtimeId: clouds.frontier.id,
       remote: { responseId: expect.stringMatching(/^resp_/) },
       syncedVersion: during.result.sessionVersion,
+      contextTokens: expect.any(Number),
     });
 
     // Azure recovers: the next turns are Azure's again, with everything frontier added.
@@ -141,6 +142,7 @@ describe('failover([azureChat, frontier, bedrockConverse]) across clouds', () =>
       runtimeId: clouds.frontier.id,
       remote: { responseId: expect.stringMatching(/^resp_/) },
       syncedVersion: split.result.sessionVersion,
+      contextTokens: expect.any(Number),
     });
     expect(await itemsOf(store, session)).toHaveLength(split.result.sessionVersion);
   });

@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import { CloudhopError, messageOf } from '../../core/errors.js';
+import type { Item } from '../../core/items.js';
 import { redactSecrets } from '../../core/secrets.js';
 import type { RemoteHandle } from '../../core/store.js';
 import { byteLength } from '../../core/usage.js';
@@ -73,9 +74,15 @@ export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime 
     };
     const attempt: Attempt = { handle: resumableHandle(request), replayReasoning: true };
     let requestBytes = 0;
+    // Read only when the handle turns out to be gone: the agent reads it from the store then.
+    let wholeContext: Item[] | undefined;
 
     for (;;) {
-      const items = attempt.handle ? request.items.slice(request.remoteState!.syncedCount) : request.items;
+      if (!attempt.handle && wholeContext === undefined) {
+        wholeContext =
+          request.remoteState && request.reseedItems ? await request.reseedItems() : request.items;
+      }
+      const items = attempt.handle ? request.items.slice(request.remoteState!.syncedCount) : wholeContext!;
       const sent: SentRequest = {
         usedHandle: attempt.handle !== undefined,
         askedEncryptedReasoning: askEncryptedReasoning,
