@@ -31,8 +31,20 @@ export type {
   SessionStore,
 } from './core/store.js';
 export { DEFAULT_NAMESPACE } from './core/store.js';
-export type { TranscriptFile } from './core/transcript.js';
-export { exportSession, importSession, parseTranscript, TRANSCRIPT_FORMAT } from './core/transcript.js';
+export type {
+  TranscriptFile,
+  TranscriptFileV1,
+  TranscriptFileV2,
+  TranscriptFormat,
+} from './core/transcript.js';
+export {
+  exportSession,
+  importSession,
+  parseTranscript,
+  TRANSCRIPT_FORMAT,
+  TRANSCRIPT_FORMAT_V1,
+  TRANSCRIPT_FORMATS,
+} from './core/transcript.js';
 export type { Usage } from './core/usage.js';
 export type { FailoverOptions } from './runtime/failover.js';
 export { failover } from './runtime/failover.js';

@@ -1,13 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { CloudhopError, messageOf } from '../core/errors.js';
 import { DEFAULT_NAMESPACE, type SessionStore } from '../core/store.js';
-import { exportSession, importSession } from '../core/transcript.js';
+import { exportSession, importSession, TRANSCRIPT_FORMAT, TRANSCRIPT_FORMATS } from '../core/transcript.js';
 
 const USAGE = `Usage:
   cloudhop sessions export <store-url> <session-id> [-o file] [--namespace ns]
   cloudhop sessions import <store-url> <file> [--namespace ns]
   cloudhop sessions migrate --from <store-url> --to <store-url> [--namespace ns]
-Store URLs: sqlite:PATH, redis://host:6379[/db][?keyPrefix=p], postgres://user@host/db[?schema=s]`;
+Store URLs: sqlite:PATH, redis://host:6379[/db][?keyPrefix=p], postgres://user@host/db[?schema=s]
+export writes ${TRANSCRIPT_FORMAT}; import reads ${TRANSCRIPT_FORMATS.join(' and ')} files.`;
 
 /** Where the command writes: the transcript (export without -o) to stdout, everything else to stderr. */
 export interface SessionsCommandIo {
@@ -115,6 +116,9 @@ async function openReachable(url: string, namespace: string, stores: SessionStor
   return store;
 }
 
+/** The version is all these commands read back: a long session's items need not be loaded for it. */
+const HEAD_ONLY = { limit: 0 };
+
 async function listAll(store: SessionStore, namespace: string): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | undefined;
@@ -160,7 +164,7 @@ async function runImport(args: ParsedArgs, io: SessionsCommandIo, stores: Sessio
     text,
     args.namespace === undefined ? {} : { namespace: args.namespace },
   );
-  const version = (await store.load(key))?.version ?? 0;
+  const version = (await store.load(key, HEAD_ONLY))?.version ?? 0;
   io.stderr(`Imported session "${key.sessionId}" (namespace "${key.namespace}", ${version} items).\n`);
   return 0;
 }
@@ -186,7 +190,7 @@ async function runMigrate(args: ParsedArgs, io: SessionsCommandIo, stores: Sessi
     } catch (error) {
       if (!CloudhopError.is(error, 'store_conflict')) throw error;
       // Already there: a re-run after an interrupted migration skips what it copied before.
-      const existing = await target.load({ namespace, sessionId });
+      const existing = await target.load({ namespace, sessionId }, HEAD_ONLY);
       if (existing?.version === file.items.length) {
         io.stderr(`${progress}: already in the target, skipped\n`);
       } else {

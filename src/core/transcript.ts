@@ -1,63 +1,124 @@
 import * as z from 'zod/v4';
 import { CloudhopError, storeUnavailable } from './errors.js';
-import { type Item, itemSchema } from './items.js';
+import { type Item, itemSchema, itemSchemaV1, type SummaryItem } from './items.js';
 import { KEY_PATTERN, KEY_RULE } from './keys.js';
 import { type Binding, DEFAULT_NAMESPACE, type SessionKey, type SessionStore } from './store.js';
 import { byteLength } from './usage.js';
 
-export const TRANSCRIPT_FORMAT = 'cloudhop.transcript/v1';
+/** The format `exportSession` writes. */
+export const TRANSCRIPT_FORMAT = 'cloudhop.transcript/v2';
+/** The first format (no summary items, no `contextTokens` on bindings); `importSession` reads it forever. */
+export const TRANSCRIPT_FORMAT_V1 = 'cloudhop.transcript/v1';
+/** Every format `importSession` reads, oldest first. */
+export const TRANSCRIPT_FORMATS = [TRANSCRIPT_FORMAT_V1, TRANSCRIPT_FORMAT] as const;
+export type TranscriptFormat = (typeof TRANSCRIPT_FORMATS)[number];
 
 /** Imports refuse files larger or deeper than this: a transcript is data, not a way to exhaust memory. */
 export const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
 export const MAX_TRANSCRIPT_DEPTH = 64;
 
-const bindingSchema = z
-  .object({
-    runtimeId: z.string().min(1),
-    remote: z
-      .object({ responseId: z.string().min(1).optional(), conversationId: z.string().min(1).optional() })
-      .strict(),
-    syncedVersion: z.number().int().nonnegative(),
-  })
-  .strict();
+const bindingShapeV1 = {
+  runtimeId: z.string().min(1),
+  remote: z
+    .object({ responseId: z.string().min(1).optional(), conversationId: z.string().min(1).optional() })
+    .strict(),
+  syncedVersion: z.number().int().nonnegative(),
+};
 
-export const transcriptSchema = z
+const fileShape = {
+  namespace: z.string().regex(KEY_PATTERN),
+  sessionId: z.string().regex(KEY_PATTERN),
+  exportedAt: z.string().min(1),
+};
+
+interface ParsedFile {
+  items: Array<{ type: string }>;
+  bindings: Record<string, { runtimeId: string; syncedVersion: number }>;
+}
+
+function checkBindings(file: ParsedFile, ctx: z.core.$RefinementCtx<unknown>): void {
+  for (const [runtimeId, binding] of Object.entries(file.bindings)) {
+    if (binding.runtimeId !== runtimeId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bindings', runtimeId, 'runtimeId'],
+        message: 'must equal its key',
+      });
+    }
+    if (binding.syncedVersion > file.items.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bindings', runtimeId, 'syncedVersion'],
+        message: `is beyond the ${file.items.length} items in the file`,
+      });
+    }
+  }
+}
+
+/** A summary is written after the items it condenses, so it can only cover positions before its own. */
+function checkSummaries(items: Item[], ctx: z.core.$RefinementCtx<unknown>): void {
+  items.forEach((item, position) => {
+    if (item.type === 'summary' && item.covers.toVersion > position) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['items', position, 'covers', 'toVersion'],
+        message: `is ${item.covers.toVersion}, but a summary at position ${position} covers only items before it (toVersion at most ${position})`,
+      });
+    }
+  });
+}
+
+const transcriptSchemaV1 = z
+  .object({
+    format: z.literal(TRANSCRIPT_FORMAT_V1),
+    ...fileShape,
+    items: z.array(itemSchemaV1),
+    bindings: z.record(z.string(), z.object(bindingShapeV1).strict()),
+  })
+  .strict()
+  .superRefine(checkBindings);
+
+const transcriptSchemaV2 = z
   .object({
     format: z.literal(TRANSCRIPT_FORMAT),
-    namespace: z.string().regex(KEY_PATTERN),
-    sessionId: z.string().regex(KEY_PATTERN),
-    exportedAt: z.string().min(1),
+    ...fileShape,
     items: z.array(itemSchema),
-    bindings: z.record(z.string(), bindingSchema),
+    bindings: z.record(
+      z.string(),
+      z.object({ ...bindingShapeV1, contextTokens: z.number().int().nonnegative().optional() }).strict(),
+    ),
   })
   .strict()
   .superRefine((file, ctx) => {
-    for (const [runtimeId, binding] of Object.entries(file.bindings)) {
-      if (binding.runtimeId !== runtimeId) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['bindings', runtimeId, 'runtimeId'],
-          message: 'must equal its key',
-        });
-      }
-      if (binding.syncedVersion > file.items.length) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['bindings', runtimeId, 'syncedVersion'],
-          message: `is beyond the ${file.items.length} items in the file`,
-        });
-      }
-    }
+    checkSummaries(file.items, ctx);
+    checkBindings(file, ctx);
   });
 
-export interface TranscriptFile {
-  format: typeof TRANSCRIPT_FORMAT;
+/** Every transcript format `importSession` reads, told apart by `format`. */
+export const transcriptSchema = z.discriminatedUnion('format', [transcriptSchemaV1, transcriptSchemaV2]);
+
+interface TranscriptFileBase {
   namespace: string;
   sessionId: string;
   exportedAt: string;
+}
+
+/** What `exportSession` writes: items may include summaries, bindings may carry `contextTokens`. */
+export interface TranscriptFileV2 extends TranscriptFileBase {
+  format: typeof TRANSCRIPT_FORMAT;
   items: Item[];
   bindings: Record<string, Binding>;
 }
+
+/** A file written before summaries existed. */
+export interface TranscriptFileV1 extends TranscriptFileBase {
+  format: typeof TRANSCRIPT_FORMAT_V1;
+  items: Array<Exclude<Item, SummaryItem>>;
+  bindings: Record<string, Omit<Binding, 'contextTokens'>>;
+}
+
+/** Any transcript `importSession` reads; `parseTranscript` returns one. */
+export type TranscriptFile = TranscriptFileV1 | TranscriptFileV2;
 
 function invalid(message: string, path: string): CloudhopError {
   return new CloudhopError(
@@ -121,22 +182,42 @@ export function parseTranscript(file: unknown): TranscriptFile {
   const parsed = transcriptSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issue.path.map(String).join('.');
-    const hint =
-      issue.path[0] === 'format'
-        ? `The format must be "${TRANSCRIPT_FORMAT}"`
-        : `The transcript field is invalid: ${issue.message}`;
-    throw invalid(hint, path);
+    throw invalid(hintFor(issue, value), issue.path.map(String).join('.'));
   }
   return parsed.data as TranscriptFile;
 }
 
-/** Exports a session as a `cloudhop.transcript/v1` object (JSON.stringify it to write a file). */
+/** What the first issue means to whoever holds the file. */
+function hintFor(issue: z.core.$ZodIssue, file: unknown): string {
+  if (issue.path[0] === 'format') {
+    return `The format must be ${TRANSCRIPT_FORMATS.map((format) => `"${format}"`).join(' or ')}`;
+  }
+  if (isSummaryInV1(issue.path, file)) {
+    return `A summary item needs format "${TRANSCRIPT_FORMAT}", but this file is "${TRANSCRIPT_FORMAT_V1}"`;
+  }
+  return `The transcript field is invalid: ${issue.message}`;
+}
+
+function isSummaryInV1(path: PropertyKey[], file: unknown): boolean {
+  const [field, position, key] = path;
+  if (field !== 'items' || typeof position !== 'number' || key !== 'type') return false;
+  // An issue inside the items means the file is an object of a known format with a list of items.
+  const { format, items } = file as { format: unknown; items: unknown[] };
+  const item = items[position];
+  return (
+    format === TRANSCRIPT_FORMAT_V1 &&
+    typeof item === 'object' &&
+    item !== null &&
+    (item as { type?: unknown }).type === 'summary'
+  );
+}
+
+/** Exports a session as a `cloudhop.transcript/v2` object (JSON.stringify it to write a file). */
 export async function exportSession(
   store: SessionStore,
   sessionId: string,
   options: { namespace?: string } = {},
-): Promise<TranscriptFile> {
+): Promise<TranscriptFileV2> {
   const key: SessionKey = { namespace: options.namespace ?? DEFAULT_NAMESPACE, sessionId };
   const snapshot = await store.load(key).catch((error: unknown) => {
     throw storeUnavailable(error, 'loading the session to export');

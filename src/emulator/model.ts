@@ -35,7 +35,10 @@ export interface EmulatorContext {
   /** True when part of the context came from server-held state (previous_response_id or a conversation). */
   stateful: boolean;
   stream: boolean;
-  /** System prompts and instructions come first, as `system` messages. */
+  /**
+   * System prompts, instructions and developer messages are `system` messages, at their place in
+   * the context: Responses `instructions` and Bedrock's `system` blocks come first.
+   */
   entries: EmulatorContextEntry[];
   tools: EmulatorTool[];
   toolChoice: EmulatorToolChoice;
@@ -115,15 +118,45 @@ function usageFor(context: EmulatorContext, turn: ModelTurn): ModelUsage {
 
 const NAME_STATEMENT = /\bmy name is\s+([\p{L}\p{M}][\p{L}\p{M}'’-]*)/giu;
 const NAME_QUESTION = /\bwhat(?:'s|’s|\s+is)\s+my\s+name\b/i;
+const SUMMARIZATION_REQUEST = /summarize the conversation/i;
 
-/** The most recent "my name is X" in the user's messages. */
+/**
+ * The most recent "my name is X" in the context's user and system messages. System messages count
+ * because a compacted session reaches every runtime as a summary in a system (or developer)
+ * message, and the name must survive that.
+ */
 function rememberedName(entries: EmulatorContextEntry[]): string | undefined {
   let name: string | undefined;
   for (const entry of entries) {
-    if (entry.type !== 'message' || entry.role !== 'user') continue;
+    if (entry.type !== 'message' || entry.role === 'assistant') continue;
     for (const match of entry.text.matchAll(NAME_STATEMENT)) name = match[1];
   }
   return name;
+}
+
+/** Compaction asks in its instructions (a system or developer message), never in the user's words. */
+function isSummarizationRequest(entries: EmulatorContextEntry[]): boolean {
+  return entries.some(
+    (entry) => entry.type === 'message' && entry.role === 'system' && SUMMARIZATION_REQUEST.test(entry.text),
+  );
+}
+
+/**
+ * The summary of a summarization request, made only of what the model remembers, so a test can
+ * tell a fact that survived compaction from one that was lost:
+ * `Summary: the user said "my name is X". N lines summarized.` when a name is remembered (see
+ * `rememberedName`), `Summary: N lines summarized.` otherwise (`1 line` for one); N counts the
+ * non-empty lines of the request's user messages (the conversation rendered as text).
+ */
+function summaryOf(entries: EmulatorContextEntry[]): string {
+  let lines = 0;
+  for (const entry of entries) {
+    if (entry.type !== 'message' || entry.role !== 'user') continue;
+    lines += entry.text.split('\n').filter((line) => line.trim() !== '').length;
+  }
+  const name = rememberedName(entries);
+  const fact = name === undefined ? '' : ` the user said "my name is ${name}".`;
+  return `Summary:${fact} ${lines} ${lines === 1 ? 'line' : 'lines'} summarized.`;
 }
 
 function mentions(text: string, word: string): boolean {
@@ -141,12 +174,14 @@ function callFor(tool: EmulatorTool, hintText: string): ModelToolCall {
 }
 
 /**
- * The deterministic model. In order: a forced or named tool is called; a requested JSON schema
- * gets a valid object; tool results are reported; "what is my name?" is answered from the
- * context; otherwise an echo that says how many messages the context held.
+ * The deterministic model. In order: a summarization request (its instructions say "summarize the
+ * conversation") gets a summary of what the model remembers; a forced or named tool is called; a
+ * requested JSON schema gets a valid object; tool results are reported; "what is my name?" is
+ * answered from the context; otherwise an echo that says how many messages the context held.
  */
 export function builtInModel(context: EmulatorContext): ModelTurn {
   const { entries, tools, toolChoice } = context;
+  if (isSummarizationRequest(entries)) return { kind: 'text', text: summaryOf(entries) };
   let lastUserIndex = -1;
   for (let i = entries.length - 1; i >= 0; i--) {
     const entry = entries[i]!;

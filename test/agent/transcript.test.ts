@@ -33,7 +33,7 @@ describe('exportSession / importSession', () => {
   it('round-trips a session deep-equal through JSON text', async () => {
     const store = await sessionWithEverything();
     const file = await exportSession(store, 'chat-1');
-    expect(file.format).toBe('cloudhop.transcript/v1');
+    expect(file.format).toBe('cloudhop.transcript/v2');
     expect(file.items.map((i) => i.type)).toEqual([
       'message',
       'message',

@@ -98,6 +98,23 @@ describe('the built-in model', () => {
     expect(turn).toEqual({ kind: 'text', text: 'The get_weather tool failed with: station offline' });
   });
 
+  it('summarizes before anything else: tools named in the conversation are not called', () => {
+    const turn = builtInModel(
+      context({
+        entries: [
+          { type: 'message', role: 'system', text: 'Summarize the conversation.' },
+          user('user: my name is Ada\nuser: Use get_weather for Rome'),
+        ],
+        tools: [{ name: 'get_weather', parameters: { type: 'object' } }],
+        toolChoice: 'required',
+      }),
+    );
+    expect(turn).toEqual({
+      kind: 'text',
+      text: 'Summary: the user said "my name is Ada". 2 lines summarized.',
+    });
+  });
+
   it('splits text into deltas that join back to it', () => {
     const text = 'Echo: one two three four five (context: 1 message)';
     const deltas = textDeltas(text);

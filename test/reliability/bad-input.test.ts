@@ -1653,8 +1653,9 @@ describe('bad input: transcripts', () => {
   const cases: Array<{ name: string; file: () => unknown; message: RegExp; path?: string }> = [
     {
       name: 'a file of another format version',
-      file: () => tampered((f) => Object.assign(f, { format: 'cloudhop.transcript/v2' })),
-      message: /The format must be "cloudhop\.transcript\/v1" \(at "format"\)\. Export the session again/,
+      file: () => tampered((f) => Object.assign(f, { format: 'cloudhop.transcript/v3' })),
+      message:
+        /The format must be "cloudhop\.transcript\/v1" or "cloudhop\.transcript\/v2" \(at "format"\)\. Export the session again/,
       path: 'format',
     },
     {

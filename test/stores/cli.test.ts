@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runSessionsCommand } from '../../src/cli/sessions.js';
+import type { Item } from '../../src/core/items.js';
 import type { Binding, SessionStore } from '../../src/core/store.js';
 import { postgresStore } from '../../src/stores/postgres.js';
 import { redisStore } from '../../src/stores/redis.js';
@@ -29,6 +30,26 @@ const binding: Binding = {
   remote: { responseId: 'resp_1' },
   syncedVersion: 2,
 };
+
+/** A session that has been compacted: two messages, a summary of them, and a binding that knows its context size. */
+const compacted: Item[] = [
+  message('my name is Ada'),
+  message('Nice to meet you, Ada.', 'assistant'),
+  {
+    type: 'summary',
+    id: 's-1',
+    text: 'Summary: the user said "my name is Ada". 2 lines summarized.',
+    covers: { fromVersion: 0, toVersion: 2 },
+    createdAt: '2025-01-01T00:00:00.000Z',
+    runtimeId: 'azure-chat:gpt-4o',
+  },
+  message('What is my name?'),
+];
+const compactedBinding: Binding = { ...binding, syncedVersion: 4, contextTokens: 812 };
+
+async function seedCompacted(store: SessionStore, namespace: string, sessionId: string): Promise<void> {
+  await store.append({ namespace, sessionId }, compacted, { expectedVersion: 0, binding: compactedBinding });
+}
 
 async function cli(...argv: string[]) {
   const out: string[] = [];
@@ -70,7 +91,7 @@ describe('cloudhop sessions', () => {
     expect(exported.stderr).toContain('2 items');
     const transcript = JSON.parse(readFileSync(file, 'utf8'));
     expect(transcript).toMatchObject({
-      format: 'cloudhop.transcript/v1',
+      format: 'cloudhop.transcript/v2',
       namespace: 'tenant-a',
       sessionId: 'user-0',
     });
@@ -165,6 +186,101 @@ describe('cloudhop sessions', () => {
     expect(rerun.stderr).toContain('[3/3] user-2: already in the target, skipped');
   });
 
+  it('imports a cloudhop.transcript/v1 file, items and bindings as they were', async () => {
+    const file = freshPath('json');
+    const v1 = {
+      format: 'cloudhop.transcript/v1',
+      namespace: 'legacy',
+      sessionId: 'old-chat',
+      exportedAt: '2024-06-01T00:00:00.000Z',
+      items: [message('hi'), message('hello', 'assistant')],
+      bindings: { [binding.runtimeId]: binding },
+    };
+    writeFileSync(file, JSON.stringify(v1, null, 2));
+    const to = freshPath();
+
+    const imported = await cli('import', `sqlite:${to}`, file);
+    expect(imported.code).toBe(0);
+    expect(imported.stderrLines).toEqual(['Imported session "old-chat" (namespace "legacy", 2 items).']);
+    const target = sqliteStore({ path: to });
+    const snapshot = await target.load({ namespace: 'legacy', sessionId: 'old-chat' });
+    expect(snapshot?.items).toEqual(v1.items);
+    expect(snapshot?.bindings).toEqual(v1.bindings);
+    await target.close();
+
+    // Exported again, the same session comes out in the current format.
+    const exported = await cli('export', `sqlite:${to}`, 'old-chat', '--namespace', 'legacy');
+    expect(JSON.parse(exported.stdout)).toMatchObject({ format: 'cloudhop.transcript/v2', items: v1.items });
+  });
+
+  it('exports a compacted session as v2 with its summary and contextTokens, and imports it back', async () => {
+    const from = freshPath();
+    const store = sqliteStore({ path: from });
+    await seedCompacted(store, 'default', 'long');
+    await store.close();
+    const file = freshPath('json');
+
+    expect((await cli('export', `sqlite:${from}`, 'long', '-o', file)).code).toBe(0);
+    const transcript = JSON.parse(readFileSync(file, 'utf8'));
+    expect(transcript.format).toBe('cloudhop.transcript/v2');
+    expect(transcript.items).toEqual(compacted);
+    expect(transcript.bindings).toEqual({ [binding.runtimeId]: compactedBinding });
+
+    const to = freshPath();
+    expect((await cli('import', `sqlite:${to}`, file)).code).toBe(0);
+    const target = sqliteStore({ path: to });
+    const snapshot = await target.load({ namespace: 'default', sessionId: 'long' });
+    expect(snapshot?.items).toEqual(compacted);
+    expect(snapshot?.bindings).toEqual({ [binding.runtimeId]: compactedBinding });
+    await target.close();
+  });
+
+  it('refuses a v1 file that holds a summary item, naming the item and the format it needs', async () => {
+    const file = freshPath('json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        format: 'cloudhop.transcript/v1',
+        namespace: 'default',
+        sessionId: 'mixed',
+        exportedAt: '2025-01-01T00:00:00.000Z',
+        items: compacted,
+        bindings: {},
+      }),
+    );
+    const to = freshPath();
+    const result = await cli('import', `sqlite:${to}`, file);
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toHaveLength(1);
+    expect(result.stderr).toContain('"cloudhop.transcript/v2"');
+    expect(result.stderr).toContain('(at "items.2.type")');
+    const target = sqliteStore({ path: to });
+    expect((await target.list()).ids).toEqual([]);
+    await target.close();
+  });
+
+  it('migrates compacted sessions with their summary items and contextTokens', async () => {
+    const from = freshPath();
+    const to = freshPath();
+    const store = sqliteStore({ path: from });
+    await seedCompacted(store, 'default', 'long');
+    await seed(store, 'default', 1);
+    await store.close();
+
+    const migrated = await cli('migrate', '--from', `sqlite:${from}`, '--to', `sqlite:${to}`);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stderrLines.slice(1)).toEqual([
+      '[1/2] long: 4 items',
+      '[2/2] user-0: 2 items',
+      'Migrated 2 sessions.',
+    ]);
+    const target = sqliteStore({ path: to });
+    const snapshot = await target.load({ namespace: 'default', sessionId: 'long' });
+    expect(snapshot?.items).toEqual(compacted);
+    expect(snapshot?.bindings).toEqual({ [binding.runtimeId]: compactedBinding });
+    await target.close();
+  });
+
   it('a bad store URL is one line on stderr and exit code 2', async () => {
     for (const url of ['mysql://localhost/db', 'sqlite:', 'not a url']) {
       const result = await cli('export', url, 'user-0');
@@ -243,5 +359,30 @@ describe.skipIf(!servicesUp)('cloudhop sessions migrate across store kinds', () 
       expect(snapshot?.bindings).toEqual({ [binding.runtimeId]: binding });
       await target.close();
     }
+  });
+
+  it('moves a compacted session sqlite → postgres with its summary items', async () => {
+    const from = freshPath();
+    const store = sqliteStore({ path: from });
+    await seedCompacted(store, 'compacted', 'long');
+    await store.close();
+    const postgresUrl = `${DATABASE_URL}?schema=${schema}`;
+
+    const migrated = await cli(
+      'migrate',
+      '--from',
+      `sqlite:${from}`,
+      '--to',
+      postgresUrl,
+      '--namespace',
+      'compacted',
+    );
+    expect(migrated.code).toBe(0);
+
+    const postgres = postgresStore({ connectionString: DATABASE_URL, schema });
+    const snapshot = await postgres.load({ namespace: 'compacted', sessionId: 'long' });
+    expect(snapshot?.items).toEqual(compacted);
+    expect(snapshot?.bindings).toEqual({ [binding.runtimeId]: compactedBinding });
+    await postgres.close();
   });
 });
