@@ -25,6 +25,10 @@ export interface Compacted {
 
 /** Characters a token, as the context estimate counts them. */
 const CHARS_PER_TOKEN = 4;
+/** The prompt's headings and the role markers around it. */
+const PROMPT_OVERHEAD_TOKENS = 64;
+/** However little room a huge summary leaves, each request still moves the summary forward. */
+const MIN_CHUNK_TOKENS = 256;
 
 function ignoreEvent(): void {}
 
@@ -57,7 +61,7 @@ function lineOf(item: Item): string | undefined {
  */
 export async function compact(run: CompactionRun): Promise<Compacted | undefined> {
   const { history, budget } = run;
-  const { triggerTokens, keepRecentTokens } = budget.compaction;
+  const { keepRecentTokens } = budget.compaction;
   const previous = history.summary;
   const floor = previous?.covers.toVersion ?? 0;
   const kept = await history.newestWithin(floor, (_, tokens) => tokens <= keepRecentTokens);
@@ -68,8 +72,13 @@ export async function compact(run: CompactionRun): Promise<Compacted | undefined
   let summarized = false;
   let usage = emptyUsage();
   let runtimeId = run.runtime.id;
-  // Half a request for the lines, the rest for the summary carried in and the answer.
-  const chunkChars = Math.max(1, Math.floor((triggerTokens * CHARS_PER_TOKEN) / 2));
+  // A summarizer request stays within maxInputTokens, like any other: the lines get what the
+  // instructions and the summary carried in leave of it.
+  const fixedTokens = textTokens(budget.compaction.instructions) + PROMPT_OVERHEAD_TOKENS;
+  const roomFor = (carried: string | undefined) =>
+    Math.max(MIN_CHUNK_TOKENS, budget.maxInputTokens - fixedTokens - (carried ? textTokens(carried) : 0)) *
+    CHARS_PER_TOKEN;
+  let chunkChars = roomFor(summaryText);
   let lines: string[] = [];
   let chunkLength = 0;
   const flush = async () => {
@@ -81,6 +90,7 @@ export async function compact(run: CompactionRun): Promise<Compacted | undefined
     usage = addUsage(usage, step.usage);
     lines = [];
     chunkLength = 0;
+    chunkChars = roomFor(summaryText);
   };
   for await (const item of history.range(floor, cut)) {
     let line = lineOf(item);

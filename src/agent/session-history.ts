@@ -78,9 +78,10 @@ export class SessionHistory {
         fromVersion: 0,
       });
     }
-    // A store that ignored the options sent every item: keep them all rather than read them again.
+    // Asked for no items, a store that ignored the options sent every item: keep them all rather
+    // than read them again.
     const head = windowOf(snapshot, {});
-    if (snapshot.fromVersion !== undefined) {
+    if (head.items.length === 0 || head.fromVersion + head.items.length !== head.version) {
       head.items = [];
       head.fromVersion = head.version;
     }

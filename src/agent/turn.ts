@@ -294,6 +294,9 @@ export async function runTurn(
     let stepShownText = false;
     let stepsDone = 0;
     let compactionTried = false;
+    /** The part of maxInputTokens a request may use: halved once a model said the context is too long. */
+    let budgetShare = 1;
+    let contextShrunk = false;
 
     /** The position of the first item after this turn's items so far. */
     const sessionEnd = () => history.version + turnItems.length;
@@ -349,7 +352,7 @@ export async function runTurn(
         summary?.covers.toVersion ?? 0,
         (items, tokens) =>
           (budget.maxItems === undefined || items + current.length <= budget.maxItems) &&
-          tokens + fixedTokens <= budget.maxInputTokens,
+          tokens + fixedTokens <= budget.maxInputTokens * budgetShare,
       );
       return lead.concat(withoutSummaries(await history.since(start)), current);
     };
@@ -359,7 +362,7 @@ export async function runTurn(
      * behind or its server-held context would pass the budget: then it is rebased on the view.
      */
     const unsyncedFor = async (state: MemberState): Promise<Item[] | undefined> => {
-      const limit = budget.compaction?.triggerTokens ?? budget.maxInputTokens;
+      const limit = (budget.compaction?.triggerTokens ?? budget.maxInputTokens) * budgetShare;
       const serverTokens = state.contextTokens ?? 0;
       const newInTurn = withoutSummaries(turnItems.slice(Math.max(0, state.syncedCount - history.version)));
       const room = limit - serverTokens - tokensOf(newInTurn);
@@ -409,15 +412,31 @@ export async function runTurn(
         },
       };
       if (config.timeoutMs !== undefined) retry.timeoutMs = config.timeoutMs;
-      const result = await withRetry((attemptSignal) => {
-        emittedText = false;
-        // Vendor clients leave one abort listener per request on the signal; a long turn is bounded
-        // by steps × attempts and is no leak, so it should not trigger Node's warning.
-        if (++requests === LISTENERS_BEFORE_WARNING) setMaxListeners(0, signal);
-        const context: StepContext = { signal: attemptSignal, emit: stepEmit };
-        if (config.timeoutMs !== undefined) context.timeoutMs = config.timeoutMs;
-        return member.step(request, context);
-      }, retry);
+      const attempt = (sent: StepRequest) =>
+        withRetry((attemptSignal) => {
+          emittedText = false;
+          // Vendor clients leave one abort listener per request on the signal; a long turn is bounded
+          // by steps × attempts and is no leak, so it should not trigger Node's warning.
+          if (++requests === LISTENERS_BEFORE_WARNING) setMaxListeners(0, signal);
+          const context: StepContext = { signal: attemptSignal, emit: stepEmit };
+          if (config.timeoutMs !== undefined) context.timeoutMs = config.timeoutMs;
+          return member.step(sent, context);
+        }, retry);
+      let result: StepResult;
+      try {
+        result = await attempt(request);
+      } catch (error) {
+        // The model's window is smaller than the budget: once per turn, a server-held context is
+        // rebased and a sent one halved, then the step is tried again.
+        if (!CloudhopError.is(error, 'context_length_exceeded') || contextShrunk || emittedText) throw error;
+        contextShrunk = true;
+        const state = states.get(member.id);
+        if (request.remoteState && state) state.contextTokens = Number.POSITIVE_INFINITY;
+        else budgetShare = 0.5;
+        config.log?.(`context too long on ${member.id}: trying again with a smaller context`);
+        emit({ type: 'retry', attempt: 1, delayMs: 0, error });
+        result = await attempt(await prepare(member));
+      }
       result.runtimeId ??= member.id;
       return result;
     };

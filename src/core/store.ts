@@ -104,8 +104,8 @@ export const DEFAULT_LOCK_WAIT_MS = 30_000;
 
 /**
  * The window `options` asked for, whatever the store returned: a store that ignores `LoadOptions`
- * returns every item (and may not name the latest summary), so the window and the summary are
- * taken here. Bundled stores return the window already, and this only checks it.
+ * returns every item (with `fromVersion` 0 or none, and no `summary`), so the window and the summary
+ * are taken here. Bundled stores return the window already, and this only checks it.
  */
 export function windowOf(
   snapshot: SessionSnapshot,
@@ -115,9 +115,10 @@ export function windowOf(
   const wantedFrom = Math.min(options.fromVersion ?? 0, snapshot.version);
   let items = snapshot.items;
   let summary = snapshot.summary;
-  if (summary === undefined && snapshot.fromVersion === undefined) {
-    summary = items.findLast((item): item is SummaryItem => item.type === 'summary');
-  }
+  // A store that honours the options names the summary; one that does not may still return it
+  // among the items, and the newest one there is then the latest (a summary before them it would
+  // have named).
+  summary ??= items.findLast((item): item is SummaryItem => item.type === 'summary');
   const from = Math.max(returnedFrom, wantedFrom);
   if (from > returnedFrom) items = items.slice(from - returnedFrom);
   if (options.limit !== undefined && items.length > options.limit) items = items.slice(0, options.limit);

@@ -1,6 +1,6 @@
 import { CloudhopError } from '../core/errors.js';
 import { newId, nowIso } from '../core/ids.js';
-import type { Item } from '../core/items.js';
+import type { Item, SummaryItem } from '../core/items.js';
 import {
   type AppendOptions,
   type Binding,
@@ -12,17 +12,35 @@ import {
   type SessionSnapshot,
   type SessionStore,
 } from '../core/store.js';
-import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
-import { delay, LOCK_POLL_MS, pageOf, parseListOptions } from './store-kit.js';
+import { assertLeaseTtl, assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
+import {
+  delay,
+  LOCK_POLL_MS,
+  lastSummaryIndex,
+  pageOf,
+  parseListOptions,
+  parseLoadOptions,
+} from './store-kit.js';
+
+/**
+ * The most items one chunk holds, so a window parses at most this many items besides its own,
+ * also in a session imported in one append.
+ */
+const CHUNK_ITEMS = 64;
 
 interface MemorySession {
   namespace: string;
   sessionId: string;
   /**
-   * Each append's items as one JSON array text: copied once on the way in, so later changes to the
-   * caller's objects never reach the store, and serialized in one call per turn.
+   * Each append's items as one JSON array text (split every CHUNK_ITEMS): copied once on the way
+   * in, so later changes to the caller's objects never reach the store, and serialized in one call
+   * per turn.
    */
   chunks: string[];
+  /** The position of each chunk's first item, ascending: a window finds its first chunk by binary search. */
+  chunkStarts: number[];
+  /** The latest summary item's JSON text, so every load names it without looking through the log. */
+  summary?: string;
   version: number;
   bindings: Record<string, Binding>;
   createdAt: string;
@@ -32,6 +50,32 @@ interface MemorySession {
 /** Bindings are JSON data (they must survive a transcript file); a JSON copy is the cheap deep copy. */
 function copy<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** The index of the chunk holding `position`: the last one starting at or before it. */
+function chunkHolding(chunkStarts: readonly number[], position: number): number {
+  let low = 0;
+  let high = chunkStarts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (chunkStarts[middle]! <= position) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
+/** Parses only the chunks that hold positions `from` up to (not including) `end`. */
+function itemsBetween(session: MemorySession, from: number, end: number): Item[] {
+  const items: Item[] = [];
+  if (from >= end) return items;
+  for (let chunk = chunkHolding(session.chunkStarts, from); chunk < session.chunks.length; chunk++) {
+    const start = session.chunkStarts[chunk]!;
+    if (start >= end) break;
+    const parsed = JSON.parse(session.chunks[chunk]!) as Item[];
+    const last = Math.min(parsed.length, end - start);
+    for (let index = Math.max(0, from - start); index < last; index++) items.push(parsed[index]!);
+  }
+  return items;
 }
 
 interface HeldLease {
@@ -58,18 +102,21 @@ export function memoryStore(): SessionStore {
 
   return {
     processLocal: true,
-    async load(key) {
+    async load(key, options) {
+      const { fromVersion, limit } = parseLoadOptions(options);
       ensureOpen();
       const session = sessions.get(keyOf(key));
       if (!session) return undefined;
-      const items: Item[] = [];
-      for (const chunk of session.chunks) for (const item of JSON.parse(chunk) as Item[]) items.push(item);
+      const from = Math.min(fromVersion, session.version);
+      const end = limit === undefined ? session.version : Math.min(session.version, from + limit);
       const snapshot: SessionSnapshot = {
-        items,
+        items: itemsBetween(session, from, end),
         version: session.version,
         bindings: copy(session.bindings),
         meta: { createdAt: session.createdAt, updatedAt: session.updatedAt },
+        fromVersion: from,
       };
+      if (session.summary !== undefined) snapshot.summary = JSON.parse(session.summary) as SummaryItem;
       return snapshot;
     },
 
@@ -80,20 +127,33 @@ export function memoryStore(): SessionStore {
       const version = existing?.version ?? 0;
       if (options.lease && !leaseHolds(mapKey, options.lease.token)) throw leaseConflict(key);
       if (version !== options.expectedVersion) throw versionConflict(key, options.expectedVersion, version);
+      // Everything is serialized before the session changes: an item that cannot be written
+      // leaves the session as it was.
+      const chunks: string[] = [];
+      for (let start = 0; start < items.length; start += CHUNK_ITEMS) {
+        chunks.push(
+          JSON.stringify(items.length <= CHUNK_ITEMS ? items : items.slice(start, start + CHUNK_ITEMS)),
+        );
+      }
+      const summaryIndex = lastSummaryIndex(items);
+      const summary = summaryIndex < 0 ? undefined : JSON.stringify(items[summaryIndex]);
       const now = nowIso();
-      const session = existing ?? {
+      const session: MemorySession = existing ?? {
         namespace: key.namespace,
         sessionId: key.sessionId,
         chunks: [],
+        chunkStarts: [],
         version: 0,
         bindings: {},
         createdAt: now,
         updatedAt: now,
       };
-      if (items.length > 0) {
-        session.chunks.push(JSON.stringify(items));
-        session.version += items.length;
-      }
+      chunks.forEach((chunk, index) => {
+        session.chunks.push(chunk);
+        session.chunkStarts.push(session.version + index * CHUNK_ITEMS);
+      });
+      session.version += items.length;
+      if (summary !== undefined) session.summary = summary;
       if (options.binding) session.bindings[options.binding.runtimeId] = copy(options.binding);
       session.updatedAt = now;
       sessions.set(mapKey, session);
@@ -114,6 +174,12 @@ export function memoryStore(): SessionStore {
             token,
             release: async () => {
               if (leases.get(mapKey)?.token === token) leases.delete(mapKey);
+            },
+            renew: async (renewTtlMs) => {
+              assertLeaseTtl(renewTtlMs, 'renew');
+              ensureOpen();
+              if (!leaseHolds(mapKey, token)) throw leaseConflict(key);
+              leases.set(mapKey, { token, expiresAt: Date.now() + renewTtlMs });
             },
           };
           return lease;

@@ -2,7 +2,7 @@ import type { Pool, PoolClient, PoolConfig } from 'pg';
 import * as z from 'zod/v4';
 import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Item } from '../core/items.js';
+import type { Item, SummaryItem } from '../core/items.js';
 import { objectWithMethods, parseOptions } from '../core/options.js';
 import { registerSecret } from '../core/secrets.js';
 import {
@@ -21,14 +21,16 @@ import {
   pendingMigrations,
   quoteIdentifier,
 } from './sql-migrations.js';
-import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
+import { assertLeaseTtl, assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 import {
   delay,
   exactlyOneOf,
   LOCK_POLL_MS,
+  lastSummaryIndex,
   onceUntilSuccess,
   pageOf,
   parseListOptions,
+  parseLoadOptions,
 } from './store-kit.js';
 
 export interface PostgresStoreOptions {
@@ -66,7 +68,8 @@ const OWN_POOL_OPTIONS: PoolConfig = {
 
 /**
  * Tables, in `schema`:
- *   cloudhop_sessions  (namespace, session_id) → version, bindings (jsonb keyed by runtime id), timestamps
+ *   cloudhop_sessions  (namespace, session_id) → version, bindings (jsonb keyed by runtime id), timestamps,
+ *                      summary_seq (the seq of the latest summary item, NULL when there is none)
  *   cloudhop_items     (namespace, session_id, seq) → item (json, kept exactly as written)
  *   cloudhop_leases    (namespace, session_id) → token, expires_at (database clock)
  * Keys use the "C" collation: ids compare byte by byte, so no two different ids are ever equal
@@ -104,6 +107,11 @@ function migrationsFor(schema: string): readonly Migration[] {
           PRIMARY KEY (namespace, session_id)
         )`,
       ],
+    },
+    {
+      version: 2,
+      description: 'the latest summary item of each session',
+      statements: [`ALTER TABLE ${s}.cloudhop_sessions ADD COLUMN summary_seq bigint`],
     },
   ]);
 }
@@ -202,30 +210,41 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
   }
 
   return {
-    async load(key) {
+    async load(key, loadOptions) {
+      const { fromVersion, limit } = parseLoadOptions(loadOptions);
       return run('loading a session', async (pool): Promise<SessionSnapshot | undefined> => {
-        // One statement, one snapshot: the items always match the version beside them.
+        // One statement, one snapshot: the window and the summary always match the version beside
+        // them. seq is position + 1, so the window is a primary-key range; LIMIT NULL is no limit.
         const result = await pool.query<{
           version: string;
           bindings: Record<string, Binding>;
           created_at: Date;
           updated_at: Date;
           items: Item[];
+          summary: SummaryItem | null;
         }>(
           `SELECT s.version, s.bindings, s.created_at, s.updated_at,
-             (SELECT coalesce(json_agg(i.item ORDER BY i.seq), '[]'::json) FROM ${tables.items} i
-               WHERE i.namespace = s.namespace AND i.session_id = s.session_id) AS items
+             (SELECT coalesce(json_agg(w.item ORDER BY w.seq), '[]'::json) FROM (
+                SELECT i.seq, i.item FROM ${tables.items} i
+                WHERE i.namespace = $1 AND i.session_id = $2 AND i.seq > $3::bigint
+                ORDER BY i.seq LIMIT $4::bigint) w) AS items,
+             (SELECT i.item FROM ${tables.items} i
+               WHERE i.namespace = $1 AND i.session_id = $2 AND i.seq = s.summary_seq) AS summary
            FROM ${tables.sessions} s WHERE s.namespace = $1 AND s.session_id = $2`,
-          [key.namespace, key.sessionId],
+          [key.namespace, key.sessionId, fromVersion, limit ?? null],
         );
         const row = result.rows[0];
         if (!row) return undefined;
-        return {
+        const version = Number(row.version);
+        const snapshot: SessionSnapshot = {
           items: row.items,
-          version: Number(row.version),
+          version,
           bindings: row.bindings,
           meta: { createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() },
+          fromVersion: Math.min(fromVersion, version),
         };
+        if (row.summary) snapshot.summary = row.summary;
+        return snapshot;
       });
     },
 
@@ -245,23 +264,25 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
           }
           const next = expectedVersion + serialized.length;
           const bindingArgs = binding ? [binding.runtimeId, JSON.stringify(binding)] : [null, null];
+          const summaryIndex = lastSummaryIndex(items);
+          const summarySeq = summaryIndex < 0 ? null : expectedVersion + summaryIndex + 1;
           // The row lock taken here queues concurrent appenders; each then re-checks the version.
           const updated = await client.query(
             `UPDATE ${tables.sessions}
-             SET version = $4, updated_at = now(),
+             SET version = $4, updated_at = now(), summary_seq = coalesce($7::bigint, summary_seq),
                  bindings = CASE WHEN $5::text IS NULL THEN bindings ELSE bindings || jsonb_build_object($5::text, $6::jsonb) END
              WHERE namespace = $1 AND session_id = $2 AND version = $3`,
-            [key.namespace, key.sessionId, expectedVersion, next, ...bindingArgs],
+            [key.namespace, key.sessionId, expectedVersion, next, ...bindingArgs, summarySeq],
           );
           if (updated.rowCount === 0) {
             const created =
               expectedVersion === 0 &&
               (
                 await client.query(
-                  `INSERT INTO ${tables.sessions} (namespace, session_id, version, bindings)
-                   VALUES ($1, $2, $3, CASE WHEN $4::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object($4::text, $5::jsonb) END)
+                  `INSERT INTO ${tables.sessions} (namespace, session_id, version, bindings, summary_seq)
+                   VALUES ($1, $2, $3, CASE WHEN $4::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object($4::text, $5::jsonb) END, $6::bigint)
                    ON CONFLICT (namespace, session_id) DO NOTHING`,
-                  [key.namespace, key.sessionId, next, ...bindingArgs],
+                  [key.namespace, key.sessionId, next, ...bindingArgs, summarySeq],
                 )
               ).rowCount === 1;
             if (!created) {
@@ -309,6 +330,19 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
                   [key.namespace, key.sessionId, token],
                 ),
               );
+            },
+            renew: async (renewTtlMs) => {
+              assertLeaseTtl(renewTtlMs, 'renew');
+              // Only a live lease is extended, by the database's clock like the lock itself.
+              const renewed = await run('renewing a lease', (pool) =>
+                pool.query(
+                  `UPDATE ${tables.leases}
+                   SET expires_at = clock_timestamp() + make_interval(secs => $4::double precision / 1000)
+                   WHERE namespace = $1 AND session_id = $2 AND token = $3 AND expires_at > clock_timestamp()`,
+                  [key.namespace, key.sessionId, token, renewTtlMs],
+                ),
+              );
+              if (renewed.rowCount !== 1) throw leaseConflict(key);
             },
           };
           return lease;

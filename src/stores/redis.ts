@@ -3,7 +3,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import * as z from 'zod/v4';
 import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Item } from '../core/items.js';
+import type { Item, SummaryItem } from '../core/items.js';
 import { objectWithMethods, parseOptions } from '../core/options.js';
 import { registerSecret } from '../core/secrets.js';
 import {
@@ -16,14 +16,16 @@ import {
   type SessionSnapshot,
   type SessionStore,
 } from '../core/store.js';
-import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
+import { assertLeaseTtl, assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 import {
   delay,
   exactlyOneOf,
   LOCK_POLL_MS,
+  lastSummaryIndex,
   onceUntilSuccess,
   pageOf,
   parseListOptions,
+  parseLoadOptions,
 } from './store-kit.js';
 
 export interface RedisStoreOptions {
@@ -73,11 +75,15 @@ const OWN_CLIENT_OPTIONS: RedisOptions = {
   retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
 };
 
+/** The meta field holding a copy of the latest summary item, so a window read names it without the list. */
+const SUMMARY_FIELD = 'summary';
+
 /**
  * Appends atomically. KEYS: items, meta, lease, index. ARGV: expectedVersion, lease token ('' for
  * none), binding field ('' for none), binding JSON, now, ttl seconds ('0' for none), session id,
- * then the items as JSON. Returns {0, newVersion}, {-1, 0} for a lost lease, {-2, version} for a
- * version mismatch; nothing is written unless it returns 0.
+ * the latest summary's place among the items (1-based, '0' for none), then the items as JSON.
+ * Returns {0, newVersion}, {-1, 0} for a lost lease, {-2, version} for a version mismatch; nothing
+ * is written unless it returns 0.
  */
 const APPEND_SCRIPT = `
 if ARGV[2] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[2] then
@@ -87,17 +93,23 @@ local version = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
 if version ~= tonumber(ARGV[1]) then
   return {-2, version}
 end
-local first = 8
+-- Read before the first write: a script that fails half-way is not rolled back.
+local summaryAt = tonumber(ARGV[8])
+local summary = ARGV[8 + summaryAt]
+local first = 9
 while first <= #ARGV do
   local last = math.min(first + 999, #ARGV)
   redis.call('RPUSH', KEYS[1], unpack(ARGV, first, last))
   first = last + 1
 end
-local next = version + #ARGV - 7
+local next = version + #ARGV - 8
 redis.call('HSETNX', KEYS[2], 'createdAt', ARGV[5])
 redis.call('HSET', KEYS[2], 'version', next, 'updatedAt', ARGV[5])
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+end
+if summaryAt > 0 then
+  redis.call('HSET', KEYS[2], '${SUMMARY_FIELD}', summary)
 end
 redis.call('ZADD', KEYS[4], 0, ARGV[7])
 local ttl = tonumber(ARGV[6])
@@ -107,6 +119,14 @@ if ttl > 0 then
   redis.call('EXPIRE', KEYS[4], ttl)
 end
 return {0, next}
+`;
+
+/** Extends a lease only for the holder of its token, while it lives. KEYS: lease. ARGV: token, ttl ms. */
+const RENEW_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
 `;
 
 /** Frees a lease only for the holder of its token. KEYS: lease. ARGV: token. */
@@ -144,7 +164,8 @@ function escapeKeyPart(part: string): string {
  * Key layout, with the namespace as the cluster hash tag so a session's keys and its namespace's
  * index share one slot:
  *   {prefix}{ns}:s:{id}:items   list of items (JSON), in order
- *   {prefix}{ns}:s:{id}:meta    hash: version, createdAt, updatedAt, b:{runtimeId} → binding JSON
+ *   {prefix}{ns}:s:{id}:meta    hash: version, createdAt, updatedAt, summary (latest summary item JSON),
+ *                               b:{runtimeId} → binding JSON
  *   {prefix}{ns}:s:{id}:lease   the lease token, expiring with the lease (SET NX PX)
  *   {prefix}{ns}:sessions       sorted set of the namespace's session ids (all score 0, by id)
  */
@@ -181,6 +202,7 @@ class RedisScript {
 
 const appendScript = new RedisScript(APPEND_SCRIPT);
 const releaseScript = new RedisScript(RELEASE_SCRIPT);
+const renewScript = new RedisScript(RENEW_SCRIPT);
 const forgetExpiredScript = new RedisScript(FORGET_EXPIRED_SCRIPT);
 
 /** Results of a MULTI, throwing the first command error. */
@@ -283,12 +305,20 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
   }
 
   return {
-    async load(key) {
+    async load(key, loadOptions) {
+      const { fromVersion, limit } = parseLoadOptions(loadOptions);
       const keys = keysFor(prefix, key);
       return run('loading a session', async (client): Promise<SessionSnapshot | undefined> => {
-        const [meta, rawItems] = execResults(
-          await client.multi().hgetall(keys.meta).lrange(keys.items, 0, -1).exec(),
-        ) as [Record<string, string>, string[]];
+        // One MULTI: the window always matches the version beside it. A start past the end of
+        // the list reads nothing; limit 0 reads no list at all (LRANGE 0 -1 would be everything).
+        const transaction = client.multi().hgetall(keys.meta);
+        if (limit !== 0) {
+          transaction.lrange(keys.items, fromVersion, limit === undefined ? -1 : fromVersion + limit - 1);
+        }
+        const [meta, rawItems = []] = execResults(await transaction.exec()) as [
+          Record<string, string>,
+          string[]?,
+        ];
         if (meta.version === undefined) return undefined;
         const bindings: Record<string, Binding> = {};
         for (const [field, value] of Object.entries(meta)) {
@@ -296,12 +326,17 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
             bindings[field.slice(BINDING_FIELD_PREFIX.length)] = JSON.parse(value) as Binding;
           }
         }
-        return {
+        const version = Number(meta.version);
+        const snapshot: SessionSnapshot = {
           items: rawItems.map((raw) => JSON.parse(raw) as Item),
-          version: Number(meta.version),
+          version,
           bindings,
           meta: { createdAt: meta.createdAt, updatedAt: meta.updatedAt },
+          fromVersion: Math.min(fromVersion, version),
         };
+        const summary = meta[SUMMARY_FIELD];
+        if (summary !== undefined) snapshot.summary = JSON.parse(summary) as SummaryItem;
+        return snapshot;
       });
     },
 
@@ -316,6 +351,7 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
         new Date().toISOString(),
         ttlSeconds,
         key.sessionId,
+        lastSummaryIndex(items) + 1,
         ...items.map((item) => JSON.stringify(item)),
       ];
       return run('appending to a session', async (client) => {
@@ -343,6 +379,13 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
             token,
             release: async () => {
               await run('releasing a lease', (client) => releaseScript.run(client, [leaseKey], [token]));
+            },
+            renew: async (renewTtlMs) => {
+              assertLeaseTtl(renewTtlMs, 'renew');
+              const renewed = await run('renewing a lease', (client) =>
+                renewScript.run(client, [leaseKey], [token, Math.max(1, Math.ceil(renewTtlMs))]),
+              );
+              if (renewed !== 1) throw leaseConflict(key);
             },
           };
           return lease;

@@ -1,7 +1,7 @@
 import * as z from 'zod/v4';
 import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Item } from '../core/items.js';
+import type { Item, SummaryItem } from '../core/items.js';
 import { objectWithMethods, parseOptions } from '../core/options.js';
 import {
   type AppendOptions,
@@ -15,14 +15,16 @@ import {
   type SessionStore,
 } from '../core/store.js';
 import { defineMigrations, MIGRATIONS_TABLE, type Migration, pendingMigrations } from './sql-migrations.js';
-import { assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
+import { assertLeaseTtl, assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 import {
   delay,
   exactlyOneOf,
   LOCK_POLL_MS,
+  lastSummaryIndex,
   onceUntilSuccess,
   pageOf,
   parseListOptions,
+  parseLoadOptions,
 } from './store-kit.js';
 
 type SqlValue = string | number | null;
@@ -99,6 +101,12 @@ const MIGRATIONS: readonly Migration[] = defineMigrations([
         PRIMARY KEY (namespace, session_id)
       )`,
     ],
+  },
+  {
+    version: 2,
+    description: 'the latest summary item of each session',
+    // The seq of the session's latest summary item (NULL: none), so a load finds it by primary key.
+    statements: ['ALTER TABLE cloudhop_sessions ADD COLUMN summary_seq INTEGER'],
   },
 ]);
 
@@ -189,26 +197,48 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore {
   }
 
   return {
-    async load(key) {
+    async load(key, loadOptions) {
+      const { fromVersion, limit } = parseLoadOptions(loadOptions);
       return withDatabase('loading a session', (db) =>
         transaction(db, 'DEFERRED', (): SessionSnapshot | undefined => {
           const session = statement(
             db,
-            'SELECT version, bindings, created_at, updated_at FROM cloudhop_sessions WHERE namespace = ? AND session_id = ?',
+            'SELECT version, bindings, created_at, updated_at, summary_seq FROM cloudhop_sessions WHERE namespace = ? AND session_id = ?',
           ).get(key.namespace, key.sessionId) as
-            | { version: number; bindings: string; created_at: string; updated_at: string }
+            | {
+                version: number;
+                bindings: string;
+                created_at: string;
+                updated_at: string;
+                summary_seq: number | null;
+              }
             | undefined;
           if (!session) return undefined;
-          const rows = statement(
-            db,
-            'SELECT item FROM cloudhop_items WHERE namespace = ? AND session_id = ? ORDER BY seq',
-          ).all(key.namespace, key.sessionId) as Array<{ item: string }>;
-          return {
+          const version = Number(session.version);
+          const from = Math.min(fromVersion, version);
+          // seq is position + 1, so the window is a primary-key range; SQLite reads LIMIT -1 as no limit.
+          const rows =
+            limit === 0
+              ? []
+              : (statement(
+                  db,
+                  'SELECT item FROM cloudhop_items WHERE namespace = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+                ).all(key.namespace, key.sessionId, from, limit ?? -1) as Array<{ item: string }>);
+          const snapshot: SessionSnapshot = {
             items: rows.map((row) => JSON.parse(row.item) as Item),
-            version: Number(session.version),
+            version,
             bindings: JSON.parse(session.bindings) as Record<string, Binding>,
             meta: { createdAt: session.created_at, updatedAt: session.updated_at },
+            fromVersion: from,
           };
+          if (session.summary_seq !== null) {
+            const summary = statement(
+              db,
+              'SELECT item FROM cloudhop_items WHERE namespace = ? AND session_id = ? AND seq = ?',
+            ).get(key.namespace, key.sessionId, session.summary_seq) as { item: string } | undefined;
+            if (summary) snapshot.summary = JSON.parse(summary.item) as SummaryItem;
+          }
+          return snapshot;
         }),
       );
     },
@@ -230,17 +260,19 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore {
           const bindings = session ? (JSON.parse(session.bindings) as Record<string, Binding>) : {};
           if (appendOptions.binding) bindings[appendOptions.binding.runtimeId] = appendOptions.binding;
           const next = version + serialized.length;
+          const summaryIndex = lastSummaryIndex(items);
+          const summarySeq = summaryIndex < 0 ? null : version + summaryIndex + 1;
           const now = new Date().toISOString();
           if (session) {
             statement(
               db,
-              'UPDATE cloudhop_sessions SET version = ?, bindings = ?, updated_at = ? WHERE namespace = ? AND session_id = ?',
-            ).run(next, JSON.stringify(bindings), now, key.namespace, key.sessionId);
+              'UPDATE cloudhop_sessions SET version = ?, bindings = ?, updated_at = ?, summary_seq = coalesce(?, summary_seq) WHERE namespace = ? AND session_id = ?',
+            ).run(next, JSON.stringify(bindings), now, summarySeq, key.namespace, key.sessionId);
           } else {
             statement(
               db,
-              'INSERT INTO cloudhop_sessions (namespace, session_id, version, bindings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-            ).run(key.namespace, key.sessionId, next, JSON.stringify(bindings), now, now);
+              'INSERT INTO cloudhop_sessions (namespace, session_id, version, bindings, created_at, updated_at, summary_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            ).run(key.namespace, key.sessionId, next, JSON.stringify(bindings), now, now, summarySeq);
           }
           const insert = statement(
             db,
@@ -269,6 +301,20 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore {
                   'DELETE FROM cloudhop_leases WHERE namespace = ? AND session_id = ? AND token = ?',
                 ).run(key.namespace, key.sessionId, token);
               }),
+            renew: async (renewTtlMs) => {
+              assertLeaseTtl(renewTtlMs, 'renew');
+              const renewed = await withDatabase('renewing a lease', (db) => {
+                const now = Date.now();
+                const result = statement(
+                  db,
+                  'UPDATE cloudhop_leases SET expires_at = ? WHERE namespace = ? AND session_id = ? AND token = ? AND expires_at > ?',
+                ).run(now + renewTtlMs, key.namespace, key.sessionId, token, now) as {
+                  changes: number | bigint;
+                };
+                return Number(result.changes) === 1;
+              });
+              if (!renewed) throw leaseConflict(key);
+            },
           };
           return lease;
         }

@@ -24,10 +24,14 @@ export function leaseConflict(key: SessionKey, waitedMs?: number): CloudhopError
   return new CloudhopError('store_conflict', message, { retryable: true });
 }
 
-export function assertLeaseWait(ttlMs: number, waitMs: number): number {
+export function assertLeaseTtl(ttlMs: number, call: 'lock' | 'renew'): void {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    failConfig(`lock ttlMs must be a positive number of milliseconds (got ${ttlMs}).`);
+    failConfig(`${call} ttlMs must be a positive number of milliseconds (got ${ttlMs}).`);
   }
+}
+
+export function assertLeaseWait(ttlMs: number, waitMs: number): number {
+  assertLeaseTtl(ttlMs, 'lock');
   if (!Number.isFinite(waitMs) || waitMs < 0) {
     failConfig(`lock waitMs must be zero or a positive number (got ${waitMs}).`);
   }

@@ -1,6 +1,7 @@
 import type * as z from 'zod/v4';
 import { CloudhopError } from '../core/errors.js';
-import { DEFAULT_NAMESPACE, type ListOptions } from '../core/store.js';
+import type { Item } from '../core/items.js';
+import { DEFAULT_NAMESPACE, type ListOptions, type LoadOptions } from '../core/store.js';
 
 /**
  * A store's options name either what the store connects to or a handle the caller owns: exactly one
@@ -57,4 +58,32 @@ export function pageOf(ids: string[], limit: number): { ids: string[]; cursor?: 
   if (ids.length <= limit) return { ids };
   const page = ids.slice(0, limit);
   return { ids: page, cursor: page[page.length - 1] };
+}
+
+/**
+ * Validates load() options the same way in every store: positions and counts are whole numbers,
+ * 0 or more. A window past the end is not an error; it is empty.
+ */
+export function parseLoadOptions(options: LoadOptions | undefined): { fromVersion: number; limit?: number } {
+  const fromVersion = options?.fromVersion ?? 0;
+  const limit = options?.limit;
+  if (!Number.isSafeInteger(fromVersion) || fromVersion < 0) {
+    throw new CloudhopError(
+      'invalid_config',
+      `load option fromVersion must be a whole number, 0 or more (got ${String(fromVersion)}): the session's first item is position 0.`,
+    );
+  }
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+    throw new CloudhopError(
+      'invalid_config',
+      `load option limit must be a whole number, 0 or more (got ${String(limit)}); leave it out to read to the end.`,
+    );
+  }
+  return limit === undefined ? { fromVersion } : { fromVersion, limit };
+}
+
+/** The last summary among items being appended: the one a store keeps as the session's latest. */
+export function lastSummaryIndex(items: readonly Item[]): number {
+  for (let index = items.length - 1; index >= 0; index--) if (items[index]!.type === 'summary') return index;
+  return -1;
 }

@@ -1,5 +1,12 @@
-import type { Item } from '../core/items.js';
-import type { Binding, SessionKey, SessionStore } from '../core/store.js';
+import type { Item, SummaryItem } from '../core/items.js';
+import {
+  type Binding,
+  type LoadOptions,
+  type SessionKey,
+  type SessionSnapshot,
+  type SessionStore,
+  windowOf,
+} from '../core/store.js';
 
 /*
  * The one suite every SessionStore passes. It takes the test functions it uses instead of
@@ -33,6 +40,13 @@ export interface ConformanceOptions {
   timeoutMs?: number;
   /** Items in the large-session test; default 10,000. */
   largeSessionItems?: number;
+  /**
+   * Whether `load` honours `LoadOptions` (default true). A store that ignores them and returns
+   * every item passes with false: the window cases then check that it returns every item from the
+   * position it names (0 when it names none), and take the window from that with `windowOf`, as
+   * the agent does. Invalid options are then not checked (such a store never looks at them).
+   */
+  windowedReads?: boolean;
 }
 
 /** A lease ttl long enough that no test's own work outlasts it. */
@@ -48,6 +62,17 @@ function unique(prefix: string): string {
 
 function stamp(index: number): string {
   return new Date(Date.UTC(2025, 0, 1, 0, 0, 0, index % 1000)).toISOString();
+}
+
+function summaryItem(text: string, covers: SummaryItem['covers']): SummaryItem {
+  return {
+    type: 'summary',
+    id: `summary-${covers.fromVersion}-${covers.toVersion}-${text.slice(0, 16)}`,
+    text,
+    covers,
+    createdAt: stamp(covers.toVersion),
+    runtimeId: 'conformance:summarizer',
+  };
 }
 
 function textItem(text: string, index = 0, role: 'user' | 'assistant' = 'user'): Item {
@@ -151,6 +176,7 @@ export function runStoreConformance(
 ): void {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const largeSessionItems = options.largeSessionItems ?? 10_000;
+  const windowedReads = options.windowedReads ?? true;
 
   /** Gives the test a fresh store and closes it afterwards, whatever happened. */
   function test(name: string, body: (store: SessionStore) => Promise<void>, timeout = timeoutMs): void {
@@ -192,6 +218,42 @@ export function runStoreConformance(
   const ids = async (store: SessionStore, key: SessionKey) =>
     (await store.load(key))?.items.map((item) => item.id);
 
+  /**
+   * Loads the window `options` ask for. A windowed store must return it as asked and name where it
+   * starts; a store that ignores the options must return every item from the position it names,
+   * and the window is then taken from that (`all` is every item of the session).
+   */
+  async function loadWindow(
+    store: SessionStore,
+    key: SessionKey,
+    options: LoadOptions,
+    all: readonly Item[],
+  ): Promise<SessionSnapshot | undefined> {
+    const snapshot = await store.load(key, options);
+    if (!snapshot || windowedReads) return snapshot;
+    expect(snapshot.items).toStrictEqual(all.slice(snapshot.fromVersion ?? 0));
+    return windowOf(snapshot, options);
+  }
+
+  /** Checks one window of a session whose items are `all`: the slice it asked for, the full head. */
+  async function expectWindow(
+    store: SessionStore,
+    key: SessionKey,
+    options: LoadOptions,
+    all: readonly Item[],
+    bindings: Record<string, Binding>,
+  ): Promise<SessionSnapshot | undefined> {
+    const window = await loadWindow(store, key, options, all);
+    const from = Math.min(options.fromVersion ?? 0, all.length);
+    const end = options.limit === undefined ? undefined : from + options.limit;
+    // The options ride along in what is compared, so a failure names the window that failed.
+    expect({ options, fromVersion: window?.fromVersion }).toStrictEqual({ options, fromVersion: from });
+    expect({ options, items: window?.items }).toStrictEqual({ options, items: all.slice(from, end) });
+    expect(window?.version).toBe(all.length);
+    expect(window?.bindings).toStrictEqual(bindings);
+    return window;
+  }
+
   describe(options.name ?? 'SessionStore conformance', () => {
     describe('round trip', () => {
       test('a session that was never written loads as undefined', async (store) => {
@@ -230,6 +292,7 @@ export function runStoreConformance(
           runtimeId: 'frontier:us-east-1:gpt',
           remote: { conversationId: 'conv_9' },
           syncedVersion: 2,
+          contextTokens: 123_456,
         };
         const azureLater: Binding = {
           runtimeId: azure.runtimeId,
@@ -393,6 +456,205 @@ export function runStoreConformance(
         );
         expect(await store.load(key)).toBeUndefined();
       });
+
+      // Renewing is an optional capability: a store whose leases have no renew skips these cases.
+      test('a renewed lease outlives its first ttl: appends with it are written, no one else gets it', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'renew' };
+        const lease = await store.lock(key, 300);
+        if (!lease.renew) return lease.release();
+        await lease.renew(LONG_TTL_MS);
+        await delay(600);
+        expect(await store.append(key, [textItem('renewed')], { expectedVersion: 0, lease })).toBe(1);
+        await expectStoreError(store.lock(key, LONG_TTL_MS, { waitMs: 0 }), 'store_conflict');
+        await lease.renew(LONG_TTL_MS);
+        expect(await store.append(key, [textItem('again', 1)], { expectedVersion: 1, lease })).toBe(2);
+        await lease.release();
+      });
+
+      test('renewing a released lease throws store_conflict and does not take it back', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'renew-released' };
+        const lease = await store.lock(key, LONG_TTL_MS);
+        if (!lease.renew) return lease.release();
+        await lease.release();
+        await expectStoreError(lease.renew(LONG_TTL_MS), 'store_conflict');
+        const next = await store.lock(key, LONG_TTL_MS, { waitMs: 0 });
+        await next.release();
+      });
+
+      test('renewing an expired lease throws store_conflict, also when no one took it over', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'renew-expired' };
+        const lease = await store.lock(key, 150);
+        if (!lease.renew) return lease.release();
+        await delay(400);
+        await expectStoreError(lease.renew(LONG_TTL_MS), 'store_conflict');
+        await expectStoreError(
+          store.append(key, [textItem('late')], { expectedVersion: 0, lease }),
+          'store_conflict',
+        );
+        const next = await store.lock(key, LONG_TTL_MS, { waitMs: 0 });
+        await next.release();
+      });
+
+      test('renewing a lease taken over by another holder throws store_conflict; the new holder keeps it', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'renew-taken' };
+        const stale = await store.lock(key, 150);
+        if (!stale.renew) return stale.release();
+        await delay(400);
+        const current = await store.lock(key, LONG_TTL_MS, { waitMs: 0 });
+        await expectStoreError(stale.renew(LONG_TTL_MS), 'store_conflict');
+        await expectStoreError(store.lock(key, LONG_TTL_MS, { waitMs: 0 }), 'store_conflict');
+        expect(await store.append(key, [textItem('current')], { expectedVersion: 0, lease: current })).toBe(
+          1,
+        );
+        await current.release();
+      });
+
+      test('renew with a ttl that is not a positive number throws invalid_config and keeps the lease', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'renew-invalid' };
+        const lease = await store.lock(key, LONG_TTL_MS);
+        if (!lease.renew) return lease.release();
+        for (const ttlMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+          await expectStoreError(lease.renew(ttlMs), 'invalid_config');
+        }
+        await expectStoreError(store.lock(key, LONG_TTL_MS, { waitMs: 0 }), 'store_conflict');
+        expect(await store.append(key, [textItem('held')], { expectedVersion: 0, lease })).toBe(1);
+        await lease.release();
+      });
+    });
+
+    describe('windowed reads', () => {
+      test('a window holds the items from fromVersion on, with the head of a full load', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'window' };
+        const all = Array.from({ length: 12 }, (_, index) => textItem(`w${index}`, index));
+        const binding: Binding = { runtimeId: 'rt', remote: { responseId: 'resp_w' }, syncedVersion: 9 };
+        await store.append(key, all.slice(0, 5), { expectedVersion: 0 });
+        await store.append(key, all.slice(5, 9), { expectedVersion: 5, binding });
+        await store.append(key, all.slice(9), { expectedVersion: 9 });
+        const bindings = { rt: binding };
+        const windows: LoadOptions[] = [
+          {},
+          { fromVersion: 0 },
+          { fromVersion: 4 },
+          { fromVersion: 5 },
+          { fromVersion: 11 },
+          { fromVersion: 12 },
+          { fromVersion: 13 },
+          { fromVersion: 1_000_000 },
+          { limit: 2 },
+          { fromVersion: 3, limit: 1 },
+          { fromVersion: 3, limit: 4 },
+          { fromVersion: 8, limit: 100 },
+          { fromVersion: 11, limit: 1 },
+          { fromVersion: 12, limit: 3 },
+          { fromVersion: 20, limit: 3 },
+        ];
+        for (const window of windows) {
+          const snapshot = await expectWindow(store, key, window, all, bindings);
+          expect(snapshot?.summary).toBeUndefined();
+        }
+      });
+
+      test('limit 0 reads only the head: version, bindings and the latest summary', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'head' };
+        const summary = summaryItem('They said hello twice.', { fromVersion: 0, toVersion: 2 });
+        const all = [textItem('hello', 0), textItem('hello again', 1), summary, textItem('after', 3)];
+        const binding: Binding = { runtimeId: 'rt', remote: {}, syncedVersion: 4 };
+        await store.append(key, all, { expectedVersion: 0, binding });
+        for (const fromVersion of [0, 2, 4, 9]) {
+          const head = await expectWindow(store, key, { fromVersion, limit: 0 }, all, { rt: binding });
+          expect(head?.items).toStrictEqual([]);
+          expect(head?.summary).toStrictEqual(summary);
+        }
+      });
+
+      test('a session of no items has an empty window; one never written loads undefined', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'empty-window' };
+        expect(await store.append(key, [], { expectedVersion: 0 })).toBe(0);
+        for (const window of [
+          {},
+          { fromVersion: 0 },
+          { fromVersion: 3 },
+          { limit: 0 },
+          { fromVersion: 1, limit: 2 },
+        ]) {
+          const snapshot = await expectWindow(store, key, window, [], {});
+          expect(snapshot?.summary).toBeUndefined();
+        }
+        const missing = { namespace: key.namespace, sessionId: 'never-written' };
+        expect(await store.load(missing, { fromVersion: 0 })).toBeUndefined();
+        expect(await store.load(missing, { fromVersion: 5, limit: 0 })).toBeUndefined();
+      });
+
+      test('the latest summary is named wherever it lies, and a later one replaces it', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'summary' };
+        const all: Item[] = Array.from({ length: 4 }, (_, index) => textItem(`s${index}`, index));
+        await store.append(key, all, { expectedVersion: 0 });
+        const first = summaryItem('The first four items.', { fromVersion: 0, toVersion: 4 });
+        all.push(first);
+        await store.append(key, [first], { expectedVersion: 4 });
+        const after = Array.from({ length: 3 }, (_, index) => textItem(`t${index}`, 5 + index));
+        all.push(...after);
+        await store.append(key, after, { expectedVersion: 5 });
+
+        const beyond = await expectWindow(store, key, { fromVersion: 6 }, all, {});
+        expect(beyond?.summary).toStrictEqual(first);
+        const containing = await expectWindow(store, key, { fromVersion: 2, limit: 4 }, all, {});
+        expect(containing?.items[2]).toStrictEqual(first);
+        expect(containing?.summary).toStrictEqual(first);
+        const before = await expectWindow(store, key, { fromVersion: 0, limit: 2 }, all, {});
+        expect(before?.summary).toStrictEqual(first);
+        expect((await loadWindow(store, key, {}, all))?.summary).toStrictEqual(first);
+
+        // Two summaries in one append: the later of them is the latest.
+        const middle = summaryItem('Items up to six.', { fromVersion: 0, toVersion: 6 });
+        const latest = summaryItem('Everything so far.', { fromVersion: 0, toVersion: 10 });
+        const batch = [middle, textItem('u0', 9), latest, textItem('u1', 11)];
+        all.push(...batch);
+        await store.append(key, batch, { expectedVersion: 8 });
+        for (const fromVersion of [0, 6, 10, 11, 12, 40]) {
+          const window = await expectWindow(store, key, { fromVersion }, all, {});
+          expect(window?.summary).toStrictEqual(latest);
+        }
+        const next = textItem('v0', 12);
+        all.push(next);
+        await store.append(key, [next], { expectedVersion: 12 });
+        expect((await expectWindow(store, key, { fromVersion: 12 }, all, {}))?.summary).toStrictEqual(latest);
+      });
+
+      test('a window and its summary are copies: changing them does not change the store', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'window-copies' };
+        const summary = summaryItem('Two greetings.', { fromVersion: 0, toVersion: 2 });
+        const all = [textItem('a', 0), textItem('b', 1), summary, textItem('c', 3)];
+        await store.append(key, all, { expectedVersion: 0 });
+        const window = await loadWindow(store, key, { fromVersion: 1 }, all);
+        window!.items.pop();
+        (window!.items[0] as { id: string }).id = 'changed';
+        window!.summary!.text = 'changed';
+        window!.summary!.covers.toVersion = 99;
+        const again = await expectWindow(store, key, { fromVersion: 1 }, all, {});
+        expect(again?.summary).toStrictEqual(summary);
+      });
+
+      if (windowedReads) {
+        test('a position or count that is not a whole number of 0 or more throws invalid_config', async (store) => {
+          const key = { namespace: unique('ns'), sessionId: 'bad-window' };
+          await store.append(key, [textItem('x')], { expectedVersion: 0 });
+          const missing = { namespace: key.namespace, sessionId: 'never-written' };
+          const invalid: LoadOptions[] = [
+            { fromVersion: -1 },
+            { fromVersion: 1.5 },
+            { fromVersion: Number.NaN },
+            { fromVersion: Number.POSITIVE_INFINITY },
+            { limit: -1 },
+            { limit: 2.5 },
+            { fromVersion: 0, limit: Number.NaN },
+          ];
+          for (const options of invalid) {
+            await expectStoreError(store.load(key, options), 'invalid_config');
+            await expectStoreError(store.load(missing, options), 'invalid_config');
+          }
+        });
+      }
     });
 
     describe('keys and namespaces', () => {
@@ -514,12 +776,13 @@ export function runStoreConformance(
         `a ${largeSessionItems}-item session keeps every item, in order`,
         async (store) => {
           const key = { namespace: unique('ns'), sessionId: 'large' };
+          const all = Array.from({ length: largeSessionItems }, (_, index) => textItem(`#${index}`, index));
           const batch = 250;
           let version = 0;
           while (version < largeSessionItems) {
-            const size = Math.min(batch, largeSessionItems - version);
-            const items = Array.from({ length: size }, (_, i) => textItem(`#${version + i}`, version + i));
-            version = await store.append(key, items, { expectedVersion: version });
+            version = await store.append(key, all.slice(version, version + batch), {
+              expectedVersion: version,
+            });
           }
           const snapshot = await store.load(key);
           expect(snapshot?.version).toBe(largeSessionItems);
@@ -531,6 +794,14 @@ export function runStoreConformance(
               item.content[0].text !== `#${index}`,
           );
           expect(outOfOrder).toBe(-1);
+          const middle = Math.floor(largeSessionItems / 2) - 3;
+          for (const window of [
+            { fromVersion: Math.max(0, largeSessionItems - 10) },
+            { fromVersion: middle, limit: 130 },
+            { fromVersion: largeSessionItems },
+          ]) {
+            await expectWindow(store, key, window, all, {});
+          }
           expect(
             await store.append(key, [textItem('one more')], { expectedVersion: largeSessionItems }),
           ).toBe(largeSessionItems + 1);

@@ -100,15 +100,18 @@ export function spyStore<S extends SessionStore>(inner: S): S & { loads: LoadRec
   });
 }
 
-/** A store that ignores load options, as a store written before windowed reads does. */
-export function ignoringStore<S extends SessionStore>(inner: S): S {
+/**
+ * A store that ignores load options, as a store written before windowed reads does: it returns
+ * every item and no summary, with no `fromVersion` or (`sayFromZero`) with `fromVersion: 0`.
+ */
+export function ignoringStore<S extends SessionStore>(inner: S, options: { sayFromZero?: boolean } = {}): S {
   return Object.assign(Object.create(inner) as S, {
     processLocal: inner.processLocal,
     async load(key: SessionKey): Promise<SessionSnapshot | undefined> {
       const snapshot = await inner.load(key);
       if (!snapshot) return undefined;
       const { fromVersion: _from, summary: _summary, ...rest } = snapshot;
-      return rest;
+      return options.sayFromZero ? { ...rest, fromVersion: 0 } : rest;
     },
   });
 }
@@ -130,6 +133,8 @@ export function fakeStateful(
     contextTokens?: number;
     gone?: string[];
     answer?: (request: StepRequest) => string;
+    /** Thrown instead of answering, when it returns an error. */
+    refuse?: (request: StepRequest) => Error | undefined;
   } = {},
 ): FakeStateful {
   const requests: StepRequest[] = [];
@@ -143,6 +148,8 @@ export function fakeStateful(
     reseeds,
     async step(request, context): Promise<StepResult> {
       requests.push(request);
+      const refusal = options.refuse?.(request);
+      if (refusal) throw refusal;
       const handle = request.remoteState?.remote.responseId;
       if (handle && options.gone?.includes(handle) && request.reseedItems) {
         reseeds.push(await request.reseedItems());

@@ -1,12 +1,53 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CloudhopError } from '../../src/core/errors.js';
-import type { Item } from '../../src/core/items.js';
+import type { Item, SummaryItem } from '../../src/core/items.js';
 import { postgresStore } from '../../src/stores/postgres.js';
 import { runStoreConformance } from '../../src/testing/index.js';
 import { closedPort, DATABASE_URL, postgresAvailable, runTag } from './helpers/services.js';
 import { expectOutageRecovery, message, rejection } from './helpers/store-kit.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
+
+/** The tables as schema version 1 (the first release) created them, to test the upgrade from it. */
+const schemaV1 = (s: string) => [
+  `CREATE TABLE ${s}.cloudhop_schema_migrations (
+    version integer PRIMARY KEY,
+    description text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`,
+  `CREATE TABLE ${s}.cloudhop_sessions (
+    namespace text COLLATE "C" NOT NULL,
+    session_id text COLLATE "C" NOT NULL,
+    version bigint NOT NULL,
+    bindings jsonb NOT NULL DEFAULT '{}'::jsonb,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (namespace, session_id)
+  )`,
+  `CREATE TABLE ${s}.cloudhop_items (
+    namespace text COLLATE "C" NOT NULL,
+    session_id text COLLATE "C" NOT NULL,
+    seq bigint NOT NULL,
+    item json NOT NULL,
+    PRIMARY KEY (namespace, session_id, seq),
+    FOREIGN KEY (namespace, session_id) REFERENCES ${s}.cloudhop_sessions (namespace, session_id) ON DELETE CASCADE
+  )`,
+  `CREATE TABLE ${s}.cloudhop_leases (
+    namespace text COLLATE "C" NOT NULL,
+    session_id text COLLATE "C" NOT NULL,
+    token text NOT NULL,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (namespace, session_id)
+  )`,
+];
+
+const summaryOf = (fromVersion: number, toVersion: number): SummaryItem => ({
+  type: 'summary',
+  id: `summary-${fromVersion}-${toVersion}`,
+  text: `What happened in items ${fromVersion} to ${toVersion}.`,
+  covers: { fromVersion, toVersion },
+  createdAt: '2025-01-01T00:00:00.000Z',
+});
 
 const available = await postgresAvailable();
 const tag = runTag();
@@ -80,9 +121,60 @@ describe.skipIf(!available)('postgresStore', () => {
     expect((await again.list()).ids).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
     await again.close();
     const applied = await query<{ version: number }>(
-      `SELECT version FROM "${fresh}".cloudhop_schema_migrations`,
+      `SELECT version FROM "${fresh}".cloudhop_schema_migrations ORDER BY version`,
     );
-    expect(applied).toEqual([{ version: 1 }]);
+    expect(applied).toEqual([{ version: 1 }, { version: 2 }]);
+  });
+
+  it('upgrades a schema made by version 1 in place: its sessions load, window, and take summaries', async () => {
+    const fresh = freshSchema();
+    const s = `"${fresh}"`;
+    const old = [message('one'), message('two', 'assistant'), message('three')];
+    const binding = { runtimeId: 'rt', remote: { responseId: 'resp_1' }, syncedVersion: 3 };
+    await query(`CREATE SCHEMA ${s}`);
+    for (const sql of schemaV1(s)) await query(sql);
+    await query(
+      `INSERT INTO ${s}.cloudhop_schema_migrations (version, description) VALUES (1, 'sessions, items, leases')`,
+    );
+    await query(
+      `INSERT INTO ${s}.cloudhop_sessions (namespace, session_id, version, bindings) VALUES ('default', 'old', 3, $1::jsonb)`,
+      [JSON.stringify({ rt: binding })],
+    );
+    for (const [index, item] of old.entries()) {
+      await query(
+        `INSERT INTO ${s}.cloudhop_items (namespace, session_id, seq, item) VALUES ('default', 'old', $1, $2::json)`,
+        [index + 1, JSON.stringify(item)],
+      );
+    }
+
+    const store = postgresStore({ connectionString: DATABASE_URL, schema: fresh });
+    const key = { namespace: 'default', sessionId: 'old' };
+    const full = await store.load(key);
+    expect(full).toMatchObject({ items: old, version: 3, bindings: { rt: binding }, fromVersion: 0 });
+    expect(full?.summary).toBeUndefined();
+    expect(await store.load(key, { fromVersion: 1, limit: 1 })).toMatchObject({
+      items: [old[1]],
+      version: 3,
+      fromVersion: 1,
+    });
+    const summary = summaryOf(0, 3);
+    expect(await store.append(key, [summary, message('four')], { expectedVersion: 3 })).toBe(5);
+    expect(await store.load(key, { fromVersion: 4 })).toMatchObject({
+      items: [message('four')],
+      version: 5,
+      fromVersion: 4,
+      summary,
+    });
+    await store.close();
+
+    expect(await query(`SELECT version FROM ${s}.cloudhop_schema_migrations ORDER BY version`)).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
+    // Opened again, nothing is left to migrate and the summary is still found.
+    const reopened = postgresStore({ connectionString: DATABASE_URL, schema: fresh });
+    expect((await reopened.load(key, { limit: 0 }))?.summary).toEqual(summary);
+    await reopened.close();
   });
 
   it('does not end a pool it was given', async () => {

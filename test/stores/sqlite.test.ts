@@ -6,9 +6,46 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CloudhopError } from '../../src/core/errors.js';
+import type { SummaryItem } from '../../src/core/items.js';
 import { type SqliteDatabase, sqliteStore } from '../../src/stores/sqlite.js';
 import { runStoreConformance } from '../../src/testing/index.js';
 import { message, rejection } from './helpers/store-kit.js';
+
+const summaryOf = (fromVersion: number, toVersion: number): SummaryItem => ({
+  type: 'summary',
+  id: `summary-${fromVersion}-${toVersion}`,
+  text: `What happened in items ${fromVersion} to ${toVersion}.`,
+  covers: { fromVersion, toVersion },
+  createdAt: '2025-01-01T00:00:00.000Z',
+});
+
+/** The tables as schema version 1 (the first release) created them, to test the upgrade from it. */
+const SCHEMA_V1 = [
+  'CREATE TABLE cloudhop_schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  `CREATE TABLE cloudhop_sessions (
+    namespace TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    bindings TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (namespace, session_id)
+  )`,
+  `CREATE TABLE cloudhop_items (
+    namespace TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    PRIMARY KEY (namespace, session_id, seq)
+  )`,
+  `CREATE TABLE cloudhop_leases (
+    namespace TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    token TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (namespace, session_id)
+  )`,
+];
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudhop-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -124,8 +161,71 @@ describe.skipIf(!betterSqliteLoads)('sqliteStore', () => {
     expect((await reopened.list()).ids).toEqual(['p0', 'p1', 'p2', 'p3']);
     await reopened.close();
     const db = new Database(path);
-    expect(db.prepare('SELECT version FROM cloudhop_schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM cloudhop_schema_migrations').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     db.close();
+  });
+
+  it('upgrades a database made by schema version 1 in place: its sessions load, window, and take summaries', async () => {
+    const path = freshFile();
+    const db = new Database(path);
+    for (const sql of SCHEMA_V1) db.exec(sql);
+    db.prepare(
+      'INSERT INTO cloudhop_schema_migrations (version, description, applied_at) VALUES (?, ?, ?)',
+    ).run(1, 'sessions, items, leases', '2025-01-01T00:00:00.000Z');
+    const old = [message('one'), message('two', 'assistant'), message('three')];
+    const binding = { runtimeId: 'rt', remote: { responseId: 'resp_1' }, syncedVersion: 3 };
+    db.prepare(
+      'INSERT INTO cloudhop_sessions (namespace, session_id, version, bindings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      'default',
+      'old',
+      3,
+      JSON.stringify({ rt: binding }),
+      '2025-01-01T00:00:00.000Z',
+      '2025-01-01T00:00:00.000Z',
+    );
+    old.forEach((item, index) => {
+      db.prepare('INSERT INTO cloudhop_items (namespace, session_id, seq, item) VALUES (?, ?, ?, ?)').run(
+        'default',
+        'old',
+        index + 1,
+        JSON.stringify(item),
+      );
+    });
+    db.close();
+
+    const store = sqliteStore({ path, driver: 'better-sqlite3' });
+    const key = { namespace: 'default', sessionId: 'old' };
+    const full = await store.load(key);
+    expect(full).toMatchObject({ items: old, version: 3, bindings: { rt: binding }, fromVersion: 0 });
+    expect(full?.summary).toBeUndefined();
+    expect(await store.load(key, { fromVersion: 1, limit: 1 })).toMatchObject({
+      items: [old[1]],
+      version: 3,
+      fromVersion: 1,
+    });
+    const summary = summaryOf(0, 3);
+    expect(await store.append(key, [summary, message('four')], { expectedVersion: 3 })).toBe(5);
+    expect(await store.load(key, { fromVersion: 4 })).toMatchObject({
+      items: [message('four')],
+      version: 5,
+      fromVersion: 4,
+      summary,
+    });
+    await store.close();
+
+    const upgraded = new Database(path);
+    expect(upgraded.prepare('SELECT version FROM cloudhop_schema_migrations ORDER BY version').all()).toEqual(
+      [{ version: 1 }, { version: 2 }],
+    );
+    upgraded.close();
+    // Opened again, nothing is left to migrate and the summary is still found.
+    const reopened = sqliteStore({ path, driver: 'better-sqlite3' });
+    expect((await reopened.load(key, { limit: 0 }))?.summary).toEqual(summary);
+    await reopened.close();
   });
 
   it('reports store_unavailable when the file cannot be opened, and keeps trying on later calls', async () => {
