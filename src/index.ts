@@ -1,5 +1,12 @@
-export type { ContextPolicy } from './agent/context-policy.js';
-export type { Agent, AgentInput, AgentOptions, AgentSession, RunOptions } from './agent/create-agent.js';
+export type { CompactionOptions, ContextPolicy } from './agent/context-policy.js';
+export type {
+  Agent,
+  AgentInput,
+  AgentOptions,
+  AgentSession,
+  RunOptions,
+  SessionItemsOptions,
+} from './agent/create-agent.js';
 export { createAgent } from './agent/create-agent.js';
 export type { AgentStream } from './agent/event-stream.js';
 export type { Tool, ToolContext, ToolDefinition } from './agent/tool.js';
@@ -14,6 +21,7 @@ export type {
   MessageItem,
   Part,
   ReasoningItem,
+  SummaryItem,
   TextPart,
   ToolCallItem,
   ToolResultItem,
@@ -25,12 +33,13 @@ export type {
   Lease,
   ListOptions,
   ListResult,
+  LoadOptions,
   RemoteHandle,
   SessionKey,
   SessionSnapshot,
   SessionStore,
 } from './core/store.js';
-export { DEFAULT_NAMESPACE } from './core/store.js';
+export { DEFAULT_NAMESPACE, windowOf } from './core/store.js';
 export type {
   TranscriptFile,
   TranscriptFileV1,

@@ -14,7 +14,7 @@ import {
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../runtime/retry.js';
 import { type Runtime, runtimeSchema } from '../runtime/runtime.js';
 import { memoryStore } from '../stores/memory.js';
-import { type ContextPolicy, resolveBudget } from './context-policy.js';
+import { type ContextPolicy, resolveBudget, textTokens } from './context-policy.js';
 import { type AgentStream, createEventStream } from './event-stream.js';
 import { loadWindow } from './session-history.js';
 import { serializeTurns, turnQueueOf } from './session-queue.js';
@@ -284,12 +284,17 @@ export function createAgent(options: AgentOptions): Agent {
     maxSteps: parsed.maxSteps ?? 10,
     retry: { ...DEFAULT_RETRY_POLICY, ...parsed.retry },
     context: resolveBudget((parsed.context ?? {}) as ContextPolicy),
+    requestOverheadTokens: 0,
+    compactionFailures: new Map(),
     namespace: parsed.namespace ?? DEFAULT_NAMESPACE,
     lockTtlMs: parsed.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
     lockWaitMs: parsed.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
   };
   if (debug) config.log = (line) => debug(`[cloudhop] ${redactSecrets(line)}`);
   if (parsed.instructions !== undefined) config.instructions = parsed.instructions;
+  config.requestOverheadTokens =
+    textTokens(config.instructions ?? '') +
+    (config.toolSpecs.length > 0 ? textTokens(JSON.stringify(config.toolSpecs)) : 0);
   if (parsed.timeoutMs !== undefined) config.timeoutMs = parsed.timeoutMs;
   return buildAgent(config, options);
 }

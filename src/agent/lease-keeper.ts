@@ -29,28 +29,30 @@ export function keepLease(
   let confirmedAt = requestedAt;
   let refused: unknown;
   let renewing = false;
-  const timer = setInterval(
-    () => {
-      if (renewing) return;
-      renewing = true;
-      const started = Date.now();
-      renew(ttlMs).then(
-        () => {
-          confirmedAt = started;
-          renewing = false;
-        },
-        (error: unknown) => {
-          renewing = false;
-          log?.(`lease renewal failed: ${CloudhopError.is(error) ? error.code : messageOf(error)}`);
-          if (CloudhopError.is(error, 'store_conflict')) {
-            refused = error;
-            clearInterval(timer);
-          }
-        },
-      );
-    },
-    Math.max(1, Math.floor(ttlMs / 3)),
-  );
+  const renewNow = () => {
+    if (renewing) return;
+    renewing = true;
+    const started = Date.now();
+    renew(ttlMs).then(
+      () => {
+        confirmedAt = started;
+        renewing = false;
+      },
+      (error: unknown) => {
+        renewing = false;
+        log?.(`lease renewal failed: ${CloudhopError.is(error) ? error.code : messageOf(error)}`);
+        if (CloudhopError.is(error, 'store_conflict')) {
+          refused = error;
+          clearInterval(timer);
+        }
+      },
+    );
+  };
+  const every = Math.max(1, Math.floor(ttlMs / 3));
+  const timer = setInterval(renewNow, every);
+  // A lease that took long to get is confirmed at once: until then only the time it was asked for
+  // is known, and the first timed renewal would come too late to keep lost() from firing.
+  if (Date.now() - requestedAt >= every) renewNow();
   // A turn that is still running keeps the process alive by itself; the renewal timer must not.
   timer.unref?.();
 

@@ -51,6 +51,10 @@ export interface TurnConfig {
   retry: RetryPolicy;
   timeoutMs?: number;
   context: ContextBudget;
+  /** Estimated tokens every request carries besides its items: instructions and tool schemas. */
+  requestOverheadTokens: number;
+  /** Per session key, the version at which compaction last failed: it is not tried again at once. */
+  compactionFailures: Map<string, number>;
   lockTtlMs: number;
   lockWaitMs: number;
   /** The debug logger; absent without `debug`, so that `log?.(…)` does not even build the line. */
@@ -137,6 +141,19 @@ async function parseStructuredOutput(text: string, schema: z.ZodType, runtimeId:
  */
 export const IDEMPOTENCY_LOOKBACK_ITEMS = 256;
 
+/** What share of the rebase threshold a new remote session is seeded with. */
+const SEED_SHARE = 0.5;
+/** After a failed compaction, how many items the session grows before compaction is tried again. */
+const COMPACTION_RETRY_AFTER_ITEMS = 20;
+const MAX_REMEMBERED_FAILURES = 10_000;
+
+function rememberFailure(failures: Map<string, number>, key: string, version: number): void {
+  failures.delete(key);
+  // Oldest first: a long-running process forgets old failures rather than growing without bound.
+  if (failures.size >= MAX_REMEMBERED_FAILURES) failures.delete(failures.keys().next().value!);
+  failures.set(key, version);
+}
+
 /**
  * The already-committed turn whose user message carries `idempotencyKey`, among `recent` (the
  * items from position `from` to the end): its items run up to the next user message. Resubmitting a
@@ -148,10 +165,14 @@ function committedTurn(
   idempotencyKey: string,
   runtimeId: string,
 ): Omit<RunResult, 'output'> | undefined {
-  const start = recent.findIndex((item) => item.id === idempotencyKey);
-  if (start < 0) return undefined;
+  const found = recent.findIndex((item) => item.id === idempotencyKey);
+  if (found < 0) return undefined;
+  // A summary the turn wrote comes first among its items; the next turn's own summary, or its user
+  // message, ends it.
+  const start = found > 0 && recent[found - 1]!.type === 'summary' ? found - 1 : found;
   const next = recent.findIndex(
-    (item, index) => index > start && item.type === 'message' && item.role === 'user',
+    (item, index) =>
+      index > found && (item.type === 'summary' || (item.type === 'message' && item.role === 'user')),
   );
   const end = next < 0 ? recent.length : next;
   const items = recent.slice(start, end);
@@ -296,7 +317,10 @@ export async function runTurn(
     let compactionTried = false;
     /** The part of maxInputTokens a request may use: halved once a model said the context is too long. */
     let budgetShare = 1;
-    let contextShrunk = false;
+    const shrunkFor = new Set<string>();
+    const sessionKey = `${input.key.namespace}\u0000${input.key.sessionId}`;
+    /** Past this the server-held context of a stateful runtime is rebased (or compacted first). */
+    const rebaseTokens = () => (budget.compaction?.triggerTokens ?? budget.maxInputTokens) * budgetShare;
 
     /** The position of the first item after this turn's items so far. */
     const sessionEnd = () => history.version + turnItems.length;
@@ -310,7 +334,11 @@ export async function runTurn(
       const compaction = budget.compaction;
       if (!compaction || compactionTried || stepsDone > 0) return;
       compactionTried = true;
-      const fixedTokens = tokensOf(turnItems) + (summary ? estimateTokens(summary) : 0);
+      // A summarizer that failed is not asked again on every turn, only once the session has grown.
+      const failedAt = config.compactionFailures.get(sessionKey);
+      if (failedAt !== undefined && history.version < failedAt + COMPACTION_RETRY_AFTER_ITEMS) return;
+      const fixedTokens =
+        config.requestOverheadTokens + tokensOf(turnItems) + (summary ? estimateTokens(summary) : 0);
       const floor = summary?.covers.toVersion ?? 0;
       const due = await history.newestWithin(
         floor,
@@ -327,6 +355,7 @@ export async function runTurn(
           signal,
           emit,
         });
+        config.compactionFailures.delete(sessionKey);
         if (!compacted) return;
         summary = compacted.summary;
         turnItems.unshift(compacted.summary);
@@ -336,33 +365,40 @@ export async function runTurn(
         const failure = CloudhopError.is(error) ? error : storeUnavailable(error, 'compacting the session');
         if (failure.code === 'store_unavailable' || failure.code === 'store_conflict') throw failure;
         config.log?.(`compaction failed: ${failure.code}`);
+        rememberFailure(config.compactionFailures, sessionKey, history.version);
         emit({ type: 'compaction-failed', error: failure });
       }
     };
 
     /**
-     * The context view: the latest summary, then the newest history since it that fits the
-     * budget (never a tool call without its result), then this turn's items, always.
+     * The context view: the latest summary, then the newest history since it that fits `maxTokens`
+     * with the instructions and tools (never a tool call without its result), then this turn's
+     * items, always.
      */
-    const contextView = async (): Promise<Item[]> => {
+    const contextView = async (maxTokens: number): Promise<Item[]> => {
       const current = withoutSummaries(turnItems);
       const lead = summary ? [summaryMessage(summary)] : [];
-      const fixedTokens = tokensOf(current) + tokensOf(lead);
+      const fixedTokens = config.requestOverheadTokens + tokensOf(current) + tokensOf(lead);
       const { start } = await history.newestWithin(
         summary?.covers.toVersion ?? 0,
         (items, tokens) =>
           (budget.maxItems === undefined || items + current.length <= budget.maxItems) &&
-          tokens + fixedTokens <= budget.maxInputTokens * budgetShare,
+          tokens + fixedTokens <= maxTokens,
       );
       return lead.concat(withoutSummaries(await history.since(start)), current);
     };
+    /**
+     * A new remote session is seeded with half of what would rebase it, so that it has room to grow
+     * for many turns before it is rebased again (the server counts tokens its own way).
+     */
+    const seedView = () => contextView(rebaseTokens() * SEED_SHARE);
 
     /**
      * What a stateful runtime with a handle has not seen, or undefined when its handle is too far
      * behind or its server-held context would pass the budget: then it is rebased on the view.
      */
     const unsyncedFor = async (state: MemberState): Promise<Item[] | undefined> => {
-      const limit = (budget.compaction?.triggerTokens ?? budget.maxInputTokens) * budgetShare;
+      const limit = rebaseTokens();
       const serverTokens = state.contextTokens ?? 0;
       const newInTurn = withoutSummaries(turnItems.slice(Math.max(0, state.syncedCount - history.version)));
       const room = limit - serverTokens - tokensOf(newInTurn);
@@ -381,12 +417,15 @@ export async function runTurn(
       if (state && unsynced) {
         request.items = unsynced;
         request.remoteState = { remote: state.remote, syncedCount: 0 };
-        request.reseedItems = contextView;
+        request.reseedItems = seedView;
         if (state.remote.conversationId) touchedConversations.add(member.id);
         return request;
       }
       await compactIfDue();
-      request.items = await contextView();
+      request.items =
+        member.kind === 'stateful'
+          ? await seedView()
+          : await contextView(budget.maxInputTokens * budgetShare);
       return request;
     };
     let requests = 0;
@@ -428,11 +467,13 @@ export async function runTurn(
       } catch (error) {
         // The model's window is smaller than the budget: once per turn, a server-held context is
         // rebased and a sent one halved, then the step is tried again.
-        if (!CloudhopError.is(error, 'context_length_exceeded') || contextShrunk || emittedText) throw error;
-        contextShrunk = true;
+        if (!CloudhopError.is(error, 'context_length_exceeded') || shrunkFor.has(member.id) || emittedText) {
+          throw error;
+        }
+        shrunkFor.add(member.id);
         const state = states.get(member.id);
         if (request.remoteState && state) state.contextTokens = Number.POSITIVE_INFINITY;
-        else budgetShare = 0.5;
+        budgetShare = 0.5;
         config.log?.(`context too long on ${member.id}: trying again with a smaller context`);
         emit({ type: 'retry', attempt: 1, delayMs: 0, error });
         result = await attempt(await prepare(member));

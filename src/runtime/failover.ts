@@ -119,8 +119,10 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
       for (let index = 0; ; index++) {
         const member = candidates[index]!;
         probes.delete(member.id);
+        // A store that fails while the request is prepared is no fault of this runtime.
+        const request = await prepare(member);
         try {
-          const result = await context.runStep(member, await prepare(member));
+          const result = await context.runStep(member, request);
           recordSuccess(member);
           return result;
         } catch (error) {

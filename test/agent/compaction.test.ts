@@ -168,6 +168,50 @@ describe('portable compaction', () => {
     expect((await store.load(key('failing'), { limit: 0 }))!.summary).toBeUndefined();
   });
 
+  it('after a failed compaction the summarizer is not asked again until the session has grown', async () => {
+    const store = memoryStore();
+    await seedSession(store, key('backoff'), conversationItems(200));
+    const runtime = summarizingModel({ failSummaries: true });
+    const agent = createAgent({
+      runtime,
+      store,
+      retry: { maxRetries: 0 },
+      context: { compaction: { triggerTokens: 2_000, keepRecentTokens: 500 } },
+    });
+    const summaryRequests = () => runtime.requests.filter(isSummaryRequest).length;
+    for (const input of ['one', 'two', 'three']) await agent.run(input, { session: 'backoff' });
+    expect(summaryRequests()).toBe(1);
+    await seedSession(store, key('backoff'), conversationItems(20));
+    await agent.run('four', { session: 'backoff' });
+    expect(summaryRequests()).toBe(2);
+  });
+
+  it('a resubmitted turn that compacted returns its summary too, and nothing of the next turn', async () => {
+    const store = memoryStore();
+    await seedSession(store, key('replay'), conversationItems(200));
+    const runtime = summarizingModel();
+    const agent = createAgent({
+      runtime,
+      store,
+      context: { compaction: { triggerTokens: 2_000, keepRecentTokens: 500 } },
+    });
+    const first = await agent.run('Book it', { session: 'replay', idempotencyKey: 'book-1' });
+    expect(first.items[0]!.type).toBe('summary');
+    // The next turn starts with a summary of its own.
+    const version = first.sessionVersion;
+    const next = conversationItems(2).map((item) => ({ ...item, id: `next-${item.id}` }));
+    await store.append(key('replay'), [{ ...first.items[0]!, id: 'next-summary' } as Item, ...next], {
+      expectedVersion: version,
+    });
+    const requests = runtime.requests.length;
+
+    const again = await agent.run('Book it', { session: 'replay', idempotencyKey: 'book-1' });
+
+    expect(runtime.requests).toHaveLength(requests);
+    expect(again.items).toEqual(first.items);
+    expect(again.sessionVersion).toBe(version);
+  });
+
   it('an empty or over-budget summary is not committed', async () => {
     for (const summary of ['   ', 'x'.repeat(4 * 2_000)]) {
       const store = memoryStore();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateTokens, summaryMessage } from '../../src/agent/context-policy.js';
+import { estimateTokens, summaryMessage, textTokens } from '../../src/agent/context-policy.js';
 import { createItem, type Item, type SummaryItem } from '../../src/core/items.js';
 import {
   type AgentEvent,
@@ -150,12 +150,27 @@ describe('long sessions: the agent reads only what the step needs', () => {
     const [request] = runtime.requests;
     expect(request!.remoteState).toBeUndefined();
     const sent = request!.items;
-    expect(tokensOf(sent)).toBeLessThanOrEqual(8_000);
-    // Nearly the whole budget is used: a move loses no more history than it must.
-    expect(tokensOf(sent)).toBeGreaterThan(8_000 - 2 * estimateTokens(all.at(-1)!));
+    // A new remote session is seeded with half the budget, so it can grow for many turns before
+    // it is rebased; that half is filled.
+    expect(tokensOf(sent)).toBeLessThanOrEqual(4_000);
+    expect(tokensOf(sent)).toBeGreaterThan(4_000 - 2 * estimateTokens(all.at(-1)!));
     expect(sent.slice(0, -1)).toEqual(all.slice(all.length - (sent.length - 1)));
     expect(pairsIntact(sent)).toBe(true);
     expect(store.itemsRead()).toBeLessThan(4 * sent.length);
+  });
+
+  it('a stateful runtime past the budget is rebased once, then grows from the seed for many turns', async () => {
+    const store = memoryStore();
+    const instructions = 'Answer briefly and to the point. '.repeat(120);
+    const runtime = fakeStateful({ countContext: true });
+    const all = conversationItems(400);
+    await seedSession(store, key('regrow'), all);
+    const agent = createAgent({ runtime, store, instructions, context: { maxInputTokens: 4_000 } });
+    for (let turn = 0; turn < 10; turn++) await agent.run(`Turn ${turn}`, { session: 'regrow' });
+    const seeded = runtime.requests.filter((request) => request.remoteState === undefined);
+    expect(seeded).toHaveLength(1);
+    // The instructions count against the budget too.
+    expect(tokensOf(seeded[0]!.items) + textTokens(instructions)).toBeLessThanOrEqual(2_000);
   });
 
   it('a stateless runtime gets the newest history within maxInputTokens, never a split tool pair', async () => {

@@ -1,3 +1,4 @@
+import { estimateTokens } from '../../src/agent/context-policy.js';
 import type { RuntimeEvent } from '../../src/core/events.js';
 import { createItem, type Item, type MessageItem } from '../../src/core/items.js';
 import type { LoadOptions, SessionKey, SessionSnapshot, SessionStore } from '../../src/core/store.js';
@@ -58,6 +59,16 @@ function repairPairs(items: Item[]): Item[] {
 
 function stamp(position: number): string {
   return new Date(Date.UTC(2026, 0, 1) + position * 1000).toISOString();
+}
+
+function user(text: string): MessageItem {
+  return {
+    type: 'message',
+    id: 'instructions',
+    role: 'user',
+    content: [{ type: 'text', text }],
+    createdAt: stamp(0),
+  };
 }
 
 function message(role: 'user' | 'assistant', text: string, position: number): MessageItem {
@@ -135,11 +146,18 @@ export function fakeStateful(
     answer?: (request: StepRequest) => string;
     /** Thrown instead of answering, when it returns an error. */
     refuse?: (request: StepRequest) => Error | undefined;
+    /**
+     * Report usage as a real server does: input = everything it holds for the handle plus what
+     * was sent plus the instructions (by the agent's own estimate), instead of `contextTokens`.
+     */
+    countContext?: boolean;
   } = {},
 ): FakeStateful {
   const requests: StepRequest[] = [];
   const reseeds: Item[][] = [];
   let responses = 0;
+  /** Item tokens a handle's server-side context holds. */
+  const held = new Map<string, number>();
   return {
     id: options.id ?? 'fake-stateful',
     kind: 'stateful',
@@ -158,7 +176,11 @@ export function fakeStateful(
       }
       responses += 1;
       const text = options.answer?.(request) ?? 'ok';
-      const tokens = options.contextTokens ?? 10;
+      let tokens = options.contextTokens ?? 10;
+      const base = request.remoteState ? (held.get(request.remoteState.remote.responseId ?? '') ?? 0) : 0;
+      const sentTokens = request.items.reduce((sum, item) => sum + estimateTokens(item), 0);
+      if (options.countContext) tokens = base + sentTokens + estimateTokens(user(request.instructions ?? ''));
+      held.set(`resp_${responses}`, base + sentTokens + 8);
       return {
         items: [
           createItem<MessageItem>({ type: 'message', role: 'assistant', content: [{ type: 'text', text }] }),

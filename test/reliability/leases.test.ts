@@ -35,6 +35,9 @@ const redisUp = await redisAvailable();
 const postgresUp = await postgresAvailable();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Long enough that a busy machine's event-loop stalls do not cost a renewal. */
+const TTL_MS = 1_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A tool that takes `ms`, and a script that calls it once and then answers. */
@@ -77,15 +80,15 @@ describe('leases renew while a turn runs', () => {
     const store = sqliteStore({ path });
     const contender = sqliteStore({ path });
     const contended: string[] = [];
-    const parts = slowToolAgentParts(1_000, async () => {
+    const parts = slowToolAgentParts(3_000, async () => {
       // Past the first lease's ttl, another process still finds the session taken.
-      await sleep(600);
+      await sleep(1_600);
       const error = await rejection(
         contender.lock({ namespace: 'default', sessionId: 'slow' }, 5_000, { waitMs: 0 }),
       );
       contended.push(error.code);
     });
-    const agent = createAgent({ runtime: parts.runtime, store, tools: [parts.slow], lockTtlMs: 300 });
+    const agent = createAgent({ runtime: parts.runtime, store, tools: [parts.slow], lockTtlMs: TTL_MS });
 
     const result = await agent.run('Run the slow job', { session: 'slow' });
 
@@ -105,8 +108,8 @@ describe('leases renew while a turn runs', () => {
         retryable: true,
       });
     });
-    const parts = slowToolAgentParts(400);
-    const agent = createAgent({ runtime: parts.runtime, store, tools: [parts.slow], lockTtlMs: 300 });
+    const parts = slowToolAgentParts(TTL_MS / 2);
+    const agent = createAgent({ runtime: parts.runtime, store, tools: [parts.slow], lockTtlMs: TTL_MS });
 
     const error = await rejection(agent.run('Run the slow job', { session: 'taken' }));
 
@@ -122,11 +125,11 @@ describe('leases renew while a turn runs', () => {
     const store = withRenewal(sqliteStore({ path: join(dir, 'unreachable.db') }), async () => {
       throw new CloudhopError('store_unavailable', 'connection refused', { retryable: false });
     });
-    const parts = slowToolAgentParts(500);
-    const agent = createAgent({ runtime: parts.runtime, store, tools: [parts.slow], lockTtlMs: 300 });
+    const parts = slowToolAgentParts(TTL_MS * 1.3);
+    const agent = createAgent({ runtime: parts.runtime, store, tools: [parts.slow], lockTtlMs: TTL_MS });
     const error = await rejection(agent.run('Run the slow job', { session: 'unreachable' }));
     expect(error.code).toBe('store_conflict');
-    expect(error.message).toMatch(/not renewed for lockTtlMs, 300 ms/);
+    expect(error.message).toMatch(/not renewed for lockTtlMs, 1000 ms/);
     expect(parts.runtime.requests).toHaveLength(1);
     await agent.close();
   });
@@ -170,10 +173,10 @@ describe('leases renew while a turn runs', () => {
         };
       },
     };
-    const parts = slowToolAgentParts(400, async () => {
+    const parts = slowToolAgentParts(TTL_MS / 2, async () => {
       refuse = true;
     });
-    const agent = createAgent({ runtime: conversation, store, tools: [parts.slow], lockTtlMs: 300 });
+    const agent = createAgent({ runtime: conversation, store, tools: [parts.slow], lockTtlMs: TTL_MS });
     await agent.run('Hello', { session: 'conv' });
     const before = (await inner.load({ namespace: 'default', sessionId: 'conv' }, { limit: 0 }))!.bindings;
     expect(before[conversation.id]!.remote.conversationId).toBe('conv_1');
@@ -187,6 +190,22 @@ describe('leases renew while a turn runs', () => {
       syncedVersion: 0,
     });
     await agent.close();
+  });
+
+  it('a lease that took long to get is renewed at once, so a turn that waited for it keeps it', async () => {
+    const path = join(dir, 'waited.db');
+    const store = sqliteStore({ path });
+    const holder = sqliteStore({ path });
+    const key = { namespace: 'default', sessionId: 'waited' };
+    const held = await holder.lock(key, 10_000);
+    setTimeout(() => void held.release(), TTL_MS * 0.9);
+    // The next step comes after (asked for + ttl) but before the first timed renewal (taken + ttl / 3).
+    const parts = slowToolAgentParts(TTL_MS * 0.2);
+    const agent = createAgent({ runtime: parts.runtime, store, tools: [parts.slow], lockTtlMs: TTL_MS });
+    const result = await agent.run('Run the slow job', { session: 'waited' });
+    expect(result.text).toBe('all done');
+    await agent.close();
+    await holder.close();
   });
 
   it('the default lockTtlMs is 30 s', async () => {
@@ -238,10 +257,12 @@ async function killedMidTurn(kind: string, target: string, makeStore: () => Sess
   // Let it renew at least once, so the lease it dies with is a renewed one.
   await sleep(CRASH_TTL_MS);
   expect(child.exitCode).toBeNull();
+  // Opened before the kill, so the first probe below comes right after it.
+  const store = makeStore();
+  await store.list({ limit: 1 });
   child.kill('SIGKILL');
   await exited;
 
-  const store = makeStore();
   const runtime = scriptedRuntime(['taken over']);
   try {
     const blocked = await rejection(
