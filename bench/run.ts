@@ -31,7 +31,8 @@ const WARMUP = 2000;
 const PEER_RUNS = Math.min(RUNS, 1000);
 const CONCURRENT_SESSIONS = 64;
 const THROUGHPUT_ROUNDS = 5;
-const BUDGET = { run: 1.1, firstDelta: 1.05, coreKb: 30 };
+// The core bundle's budget is DESIGN.md's for the second wave, now under way (30 KB before it).
+const BUDGET = { run: 1.1, firstDelta: 1.05, coreKb: 36 };
 
 async function startServer(): Promise<{ url: string; process: ChildProcess }> {
   const child = fork(fileURLToPath(new URL('./server.mjs', import.meta.url)), [], {

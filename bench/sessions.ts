@@ -105,7 +105,9 @@ async function measureStore(name: string, store: SessionStore, baseURL: string):
   for (let round = 0; round < WARMUP + ROUNDS; round++) {
     for (const [index] of SIZES.entries()) {
       const a = await timedTurn(() => onStateful.run('Hello again', { session: sessions.stateful[index]! }));
-      const b = await timedTurn(() => onStateless.run('Hello again', { session: sessions.stateless[index]! }));
+      const b = await timedTurn(() =>
+        onStateless.run('Hello again', { session: sessions.stateless[index]! }),
+      );
       if (round >= WARMUP) {
         samples.stateful[index]!.push(a);
         samples.stateless[index]!.push(b);
@@ -167,7 +169,9 @@ try {
   rows.push(
     await measureStore('redis', redisStore({ url: REDIS_URL, keyPrefix: `cloudhop-bench-${tag}:` }), baseURL),
   );
-  rows.push(await measureStore('postgres', postgresStore({ connectionString: DATABASE_URL, schema }), baseURL));
+  rows.push(
+    await measureStore('postgres', postgresStore({ connectionString: DATABASE_URL, schema }), baseURL),
+  );
   move = await moveBytes(baseURL);
   heap = await idleSessionHeap();
 } finally {

@@ -1,10 +1,16 @@
 import { CloudhopError } from '../core/errors.js';
 import type { AgentEvent } from '../core/events.js';
-import { newId, nowIso } from '../core/ids.js';
-import { createItem, type Item, type MessageItem, type SummaryItem, textOf } from '../core/items.js';
+import {
+  createItem,
+  type Item,
+  lastAnswerText,
+  type MessageItem,
+  type SummaryItem,
+  textOf,
+} from '../core/items.js';
 import { addUsage, emptyUsage, type Usage } from '../core/usage.js';
-import { type RetryPolicy, withRetry } from '../runtime/retry.js';
-import type { Runtime, StepContext, StepRequest } from '../runtime/runtime.js';
+import { type RetryPolicy, stepWithRetry } from '../runtime/retry.js';
+import type { Runtime, StepRequest } from '../runtime/runtime.js';
 import { type ContextBudget, textTokens } from './context-policy.js';
 import type { SessionHistory } from './session-history.js';
 
@@ -119,9 +125,8 @@ async function summarize(
   lines: string[],
 ): Promise<{ text: string; usage: Usage; runtimeId: string }> {
   const { runtime, budget } = run;
-  const prompt: MessageItem = {
+  const prompt = createItem<MessageItem>({
     type: 'message',
-    id: newId(),
     role: 'user',
     content: [
       {
@@ -129,45 +134,29 @@ async function summarize(
         text: `${previous === undefined ? '' : `Previous summary:\n${previous}\n\n`}Conversation:\n${lines.join('\n')}`,
       },
     ],
-    createdAt: nowIso(),
-  };
+  });
   const request: StepRequest = {
     instructions: budget.compaction.instructions,
     items: [prompt],
     tools: [],
     stream: false,
   };
-  const result = await withRetry(
-    (signal) => {
-      const context: StepContext = { signal, emit: ignoreEvent };
-      if (run.timeoutMs !== undefined) context.timeoutMs = run.timeoutMs;
-      return runtime.step(request, context);
-    },
-    {
-      policy: run.retry,
-      signal: run.signal,
-      runtimeId: runtime.id,
-      ...(run.timeoutMs !== undefined ? { timeoutMs: run.timeoutMs } : {}),
-    },
-  );
-  const answer = result.items.findLast(
-    (item): item is MessageItem => item.type === 'message' && item.role === 'assistant',
-  );
-  const text = answer ? textOf(answer).trim() : '';
+  const result = await stepWithRetry(runtime, request, ignoreEvent, {
+    policy: run.retry,
+    signal: run.signal,
+    runtimeId: runtime.id,
+    timeoutMs: run.timeoutMs,
+  });
+  const text = lastAnswerText(result.items).trim();
   const runtimeId = result.runtimeId ?? runtime.id;
-  if (text === '') {
-    throw new CloudhopError(
-      'provider_error',
-      'The compaction runtime answered with an empty summary; nothing was compacted. Check compaction.runtime and compaction.instructions.',
-      { runtimeId, retryable: false },
-    );
-  }
   const room = budget.compaction.triggerTokens - budget.compaction.keepRecentTokens;
   const tokens = textTokens(text);
-  if (tokens > room) {
+  if (text === '' || tokens > room) {
     throw new CloudhopError(
       'provider_error',
-      `The summary is about ${tokens} tokens, more than the ${room} that triggerTokens minus keepRecentTokens leaves for it; nothing was compacted. Ask for a shorter summary in compaction.instructions.`,
+      text === ''
+        ? 'The compaction runtime sent an empty summary; nothing was compacted. Check compaction.runtime and compaction.instructions.'
+        : `The summary is about ${tokens} tokens, over the ${room} that triggerTokens minus keepRecentTokens leaves; nothing was compacted. Ask for a shorter one in compaction.instructions.`,
       { runtimeId, retryable: false },
     );
   }

@@ -93,6 +93,12 @@ export function estimateTokens(item: Item): number {
   return tokens;
 }
 
+export function tokensOf(items: readonly Item[]): number {
+  let tokens = 0;
+  for (const item of items) tokens += estimateTokens(item);
+  return tokens;
+}
+
 /** How runtimes receive a summary: plain text in a system message, which every protocol carries. */
 export function summaryMessage(summary: SummaryItem): Item {
   return {

@@ -3,7 +3,16 @@ import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import type { RunResult } from '../core/events.js';
 import { type Item, type Part, partSchema } from '../core/items.js';
 import { KEY_PATTERN, KEY_RULE } from '../core/keys.js';
-import { failConfig, objectWithMethods, parseOptions } from '../core/options.js';
+import {
+  assertCount,
+  FIRST_POSITION,
+  failConfig,
+  functionOption,
+  hasMethods,
+  isObject,
+  objectWithMethods,
+  parseOptions,
+} from '../core/options.js';
 import { redactSecrets } from '../core/secrets.js';
 import {
   DEFAULT_LOCK_WAIT_MS,
@@ -18,7 +27,7 @@ import { type ContextPolicy, resolveBudget, textTokens } from './context-policy.
 import { type AgentStream, createEventStream } from './event-stream.js';
 import { loadWindow } from './session-history.js';
 import { serializeTurns, turnQueueOf } from './session-queue.js';
-import { indexTools, isZod4Schema, type Tool, toolSpecs } from './tool.js';
+import { indexTools, isZod4Schema, jsonSchemaOf, type Tool, toolSpecs } from './tool.js';
 import { runTurn, type TurnConfig, type TurnInput, turnSignal } from './turn.js';
 
 export interface AgentOptions {
@@ -99,37 +108,38 @@ const storeSchema = objectWithMethods<SessionStore>(
   'must be a SessionStore such as memoryStore() or sqliteStore({...})',
 );
 
-const optionsSchema = z
+// Every option but the runtime may be left out: each object's keys are made optional at once.
+const optionalOptions = z
   .object({
-    runtime: runtimeSchema,
-    store: storeSchema.optional(),
-    instructions: z.string().optional(),
-    tools: z.array(z.any()).optional(),
-    maxSteps: z.number().int().min(1).max(1000).optional(),
+    store: storeSchema,
+    instructions: z.string(),
+    tools: z.array(z.any()),
+    maxSteps: z.number().int().min(1).max(1000),
     retry: z
       .object({
-        maxRetries: z.number().int().min(0).max(20).optional(),
-        initialDelayMs: z.number().min(0).max(600_000).optional(),
-        maxDelayMs: z.number().min(0).max(600_000).optional(),
-        maxRetryAfterMs: z.number().min(0).max(3_600_000).optional(),
+        maxRetries: z.number().int().min(0).max(20),
+        initialDelayMs: z.number().min(0).max(600_000),
+        maxDelayMs: z.number().min(0).max(600_000),
+        maxRetryAfterMs: z.number().min(0).max(3_600_000),
       })
-      .strict()
-      .optional(),
-    timeoutMs: z.number().positive().max(86_400_000).optional(),
+      .partial()
+      .strict(),
+    timeoutMs: z.number().positive().max(86_400_000),
     context: z
       .object({
-        maxItems: z.number().int().min(1).optional(),
-        maxInputTokens: z.number().int().min(1).optional(),
+        maxItems: z.number().int().min(1),
+        maxInputTokens: z.number().int().min(1),
         compaction: z
           .object({
-            runtime: runtimeSchema.optional(),
-            triggerTokens: z.number().int().min(1).optional(),
-            keepRecentTokens: z.number().int().min(0).optional(),
-            instructions: z.string().trim().min(1, 'must not be empty').optional(),
+            runtime: runtimeSchema,
+            triggerTokens: z.number().int().min(1),
+            keepRecentTokens: z.number().int().min(0),
+            instructions: z.string().trim().min(1, 'must not be empty'),
           })
-          .strict()
-          .optional(),
+          .partial()
+          .strict(),
       })
+      .partial()
       .strict()
       .refine(
         (context) => {
@@ -138,28 +148,27 @@ const optionsSchema = z
         },
         {
           message:
-            'compaction.triggerTokens must be greater than compaction.keepRecentTokens (the summary needs the room between them); raise triggerTokens or lower keepRecentTokens',
+            'must be greater than keepRecentTokens (the summary needs the room between them); raise triggerTokens or lower keepRecentTokens',
           path: ['compaction', 'triggerTokens'],
         },
-      )
-      .optional(),
-    namespace: z.string().regex(KEY_PATTERN, `must be ${KEY_RULE}`).optional(),
-    lockTtlMs: z.number().int().positive().optional(),
-    lockWaitMs: z.number().int().min(0).optional(),
-    debug: z
-      .custom<(line: string) => void>((value) => typeof value === 'function', 'must be a function')
-      .optional(),
+      ),
+    namespace: z.string().regex(KEY_PATTERN, `must be ${KEY_RULE}`),
+    lockTtlMs: z.number().int().positive(),
+    lockWaitMs: z.number().int().min(0),
+    debug: functionOption<(line: string) => void>('must be a function'),
   })
-  .strict();
+  .partial();
 
-function checkKey(value: unknown, what: 'session' | 'namespace'): string {
-  if (typeof value !== 'string' || !KEY_PATTERN.test(value)) {
+const optionsSchema = z.object({ runtime: runtimeSchema, ...optionalOptions.shape }).strict();
+
+function sessionKey(config: { namespace: string }, sessionId: unknown): SessionKey {
+  if (typeof sessionId !== 'string' || !KEY_PATTERN.test(sessionId)) {
     throw new CloudhopError(
       'invalid_session_id',
-      `${what === 'session' ? 'Session id' : 'Namespace'} ${JSON.stringify(value)} is not valid: use ${KEY_RULE}. Ids are never rewritten, so map your own ids onto this alphabet (e.g. hex or base64url).`,
+      `Session id ${JSON.stringify(sessionId)} is not valid: use ${KEY_RULE}. Ids are never rewritten: map yours onto this alphabet (e.g. hex or base64url).`,
     );
   }
-  return value;
+  return { namespace: config.namespace, sessionId };
 }
 
 const MAX_TURN_TIMEOUT_MS = 86_400_000;
@@ -167,44 +176,33 @@ const MAX_TURN_TIMEOUT_MS = 86_400_000;
 export const DEFAULT_LOCK_TTL_MS = 30_000;
 
 function pageOption(name: 'fromVersion' | 'limit', value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    failConfig(
-      `session.items: option "${name}" must be a whole number, 0 or more (got ${JSON.stringify(value)})${name === 'fromVersion' ? "; the session's first item is position 0" : ''}.`,
-      name,
-    );
-  }
+  if (value !== undefined)
+    assertCount('session.items', name, value, name === 'fromVersion' ? FIRST_POSITION : '');
   return value;
 }
 
 /** Duck-typed so that a signal from another realm or an AbortSignal polyfill is accepted. */
 function isAbortSignal(value: unknown): value is AbortSignal {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as AbortSignal).aborted === 'boolean' &&
-    typeof (value as AbortSignal).addEventListener === 'function' &&
-    typeof (value as AbortSignal).removeEventListener === 'function'
-  );
+  return hasMethods(value, ['addEventListener', 'removeEventListener']) && typeof value.aborted === 'boolean';
 }
 
-const inputSchema = z.union([z.string().min(1), z.array(partSchema).min(1)]);
+const partsSchema = z.array(partSchema).min(1);
 
 const RUN_OPTION_KEYS = new Set(['session', 'signal', 'timeoutMs', 'output', 'idempotencyKey']);
 
-function badRunOption(name: string, rule: string): CloudhopError {
-  return new CloudhopError('invalid_config', `run/stream: option "${name}" ${rule}`);
+function badRunOption(name: string, rule: string): never {
+  return failConfig(`run/stream: option "${name}" ${rule}`);
 }
 
 function toContent(input: unknown): Part[] {
   if (typeof input === 'string' && input.length > 0) return [{ type: 'text', text: input }];
-  const parsed = inputSchema.safeParse(input);
+  const parsed = partsSchema.safeParse(input);
   if (!parsed.success) {
     failConfig(
       'run/stream: input must be a non-empty string or a non-empty array of parts ({ type: "text", text } or { type: "image", mediaType, data | url }).',
     );
   }
-  return typeof parsed.data === 'string' ? [{ type: 'text', text: parsed.data }] : (parsed.data as Part[]);
+  return parsed.data as Part[];
 }
 
 function toTurnInput(
@@ -213,13 +211,13 @@ function toTurnInput(
   options: RunOptions<unknown>,
   stream: boolean,
 ): TurnInput {
-  if (typeof options !== 'object' || options === null) {
+  if (!isObject(options)) {
     throw new CloudhopError(
       'invalid_session_id',
       'run/stream: pass options with a session id, e.g. { session: "user-42" }.',
     );
   }
-  const key: SessionKey = { namespace: config.namespace, sessionId: checkKey(options.session, 'session') };
+  const key = sessionKey(config, options.session);
   for (const unknown in options) {
     if (RUN_OPTION_KEYS.has(unknown) || !Object.hasOwn(options, unknown)) continue;
     failConfig(
@@ -227,47 +225,37 @@ function toTurnInput(
     );
   }
   const turn: TurnInput = { key, content: toContent(input), stream };
-  if (options.signal !== undefined) {
-    if (!isAbortSignal(options.signal)) {
-      throw badRunOption(
-        'signal',
-        'must be an AbortSignal, e.g. controller.signal or AbortSignal.timeout(ms).',
-      );
+  const { signal, idempotencyKey, timeoutMs, output } = options;
+  if (signal !== undefined) {
+    if (!isAbortSignal(signal)) {
+      badRunOption('signal', 'must be an AbortSignal, e.g. controller.signal or AbortSignal.timeout(ms).');
     }
-    turn.signal = options.signal;
+    turn.signal = signal;
   }
-  if (options.idempotencyKey !== undefined) {
-    if (typeof options.idempotencyKey !== 'string' || !KEY_PATTERN.test(options.idempotencyKey)) {
-      throw badRunOption('idempotencyKey', `must be ${KEY_RULE}.`);
+  if (idempotencyKey !== undefined) {
+    if (typeof idempotencyKey !== 'string' || !KEY_PATTERN.test(idempotencyKey)) {
+      badRunOption('idempotencyKey', `must be ${KEY_RULE}.`);
     }
-    turn.idempotencyKey = options.idempotencyKey;
+    turn.idempotencyKey = idempotencyKey;
   }
-  if (options.timeoutMs !== undefined) {
+  if (timeoutMs !== undefined) {
     // Node turns a timer beyond 2^31-1 ms into 1 ms, so an unbounded value would end the turn at once.
-    if (
-      typeof options.timeoutMs !== 'number' ||
-      !(options.timeoutMs > 0) ||
-      options.timeoutMs > MAX_TURN_TIMEOUT_MS
-    ) {
-      throw badRunOption(
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TURN_TIMEOUT_MS) {
+      badRunOption(
         'timeoutMs',
         `must be a positive number of milliseconds, at most ${MAX_TURN_TIMEOUT_MS} (24 h); leave it out for no turn timeout.`,
       );
     }
-    turn.turnTimeoutMs = options.timeoutMs;
+    turn.turnTimeoutMs = timeoutMs;
   }
-  if (options.output !== undefined) {
-    if (!isZod4Schema(options.output)) {
-      throw badRunOption('output', 'must be a zod 4 schema, e.g. z.object({ city: z.string() }).');
+  if (output !== undefined) {
+    if (!isZod4Schema(output)) {
+      badRunOption('output', 'must be a zod 4 schema, e.g. z.object({ city: z.string() }).');
     }
-    let schema: Record<string, unknown>;
-    try {
-      schema = z.toJSONSchema(options.output, { unrepresentable: 'throw' }) as Record<string, unknown>;
-    } catch (error) {
-      throw badRunOption('output', `cannot be expressed as JSON schema (${(error as Error).message}).`);
-    }
-    delete schema.$schema;
-    turn.output = { schema: options.output, spec: { name: 'output', schema } };
+    const schema = jsonSchemaOf(output, 'output', (reason) =>
+      badRunOption('output', `cannot be expressed as JSON schema (${reason}).`),
+    );
+    turn.output = { schema: output, spec: { name: 'output', schema } };
   }
   return turn;
 }
@@ -289,62 +277,52 @@ export function createAgent(options: AgentOptions): Agent {
     namespace: parsed.namespace ?? DEFAULT_NAMESPACE,
     lockTtlMs: parsed.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
     lockWaitMs: parsed.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    instructions: parsed.instructions,
+    timeoutMs: parsed.timeoutMs,
   };
   if (debug) config.log = (line) => debug(`[cloudhop] ${redactSecrets(line)}`);
-  if (parsed.instructions !== undefined) config.instructions = parsed.instructions;
   config.requestOverheadTokens =
     textTokens(config.instructions ?? '') +
     (config.toolSpecs.length > 0 ? textTokens(JSON.stringify(config.toolSpecs)) : 0);
-  if (parsed.timeoutMs !== undefined) config.timeoutMs = parsed.timeoutMs;
   return buildAgent(config, options);
 }
 
 function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOptions): Agent {
   const turns = turnQueueOf(config.store);
+  /** Starts a turn; a bad call rejects (or fails the stream and its result), never throws synchronously. */
   const start = (
     input: unknown,
     runOptions: RunOptions<unknown>,
     stream: boolean,
     emit: Parameters<typeof runTurn>[3],
-  ) => {
-    const turn = toTurnInput(config, input, runOptions, stream);
-    config.log?.(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
-    // The turn's signal and timeout start now, so they also bound the wait behind earlier turns.
-    const { signal, dispose } = turnSignal(turn);
-    const done = serializeTurns(turns, turn.key, () => runTurn(config, turn, signal, emit), signal);
-    if (dispose) done.then(dispose, dispose);
-    return done;
+  ): Promise<RunResult<any>> => {
+    try {
+      const turn = toTurnInput(config, input, runOptions, stream);
+      config.log?.(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
+      // The turn's signal and timeout start now, so they also bound the wait behind earlier turns.
+      const { signal, dispose } = turnSignal(turn);
+      const done = serializeTurns(turns, turn.key, () => runTurn(config, turn, signal, emit), signal);
+      if (dispose) done.then(dispose, dispose);
+      return done;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
-  const sessionKey = (id: string): SessionKey => ({
-    namespace: config.namespace,
-    sessionId: checkKey(id, 'session'),
-  });
 
   return {
     run(input, runOptions) {
-      try {
-        return start(input, runOptions as RunOptions<unknown>, false, () => {}) as Promise<RunResult<any>>;
-      } catch (error) {
-        // A bad call rejects; run never throws synchronously.
-        return Promise.reject(error);
-      }
+      return start(input, runOptions as RunOptions<unknown>, false, () => {});
     },
     stream(input, runOptions) {
-      return createEventStream((emit) => {
-        try {
-          return start(input, runOptions as RunOptions<unknown>, true, emit);
-        } catch (error) {
-          // A bad call fails the stream and its result; stream never throws synchronously.
-          return Promise.reject(error);
-        }
-      }) as AgentStream<any>;
+      return createEventStream((emit) => start(input, runOptions as RunOptions<unknown>, true, emit));
     },
     session(id) {
-      const key = sessionKey(id);
+      const key = sessionKey(config, id);
+      const head = () => loadWindow(config.store, key, { limit: 0 });
       return {
         id,
         items: async (page = {}) => {
-          if (typeof page !== 'object' || page === null) {
+          if (!isObject(page)) {
             failConfig(
               'session.items: pass options as an object, e.g. { limit: 50 }, or nothing for every item.',
             );
@@ -358,14 +336,12 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
           }
           let from = fromVersion ?? 0;
           if (fromVersion === undefined && limit !== undefined) {
-            const head = await loadWindow(config.store, key, { limit: 0 }, 'loading the session');
-            from = Math.max(0, (head?.version ?? 0) - limit);
+            from = Math.max(0, ((await head())?.version ?? 0) - limit);
           }
           const options = limit === undefined ? { fromVersion: from } : { fromVersion: from, limit };
-          return (await loadWindow(config.store, key, options, 'loading the session'))?.items ?? [];
+          return (await loadWindow(config.store, key, options))?.items ?? [];
         },
-        version: async () =>
-          (await loadWindow(config.store, key, { limit: 0 }, 'loading the session'))?.version ?? 0,
+        version: async () => (await head())?.version ?? 0,
         clear: () =>
           serializeTurns(turns, key, async () => {
             try {

@@ -1,5 +1,6 @@
 import { CloudhopError, messageOf } from '../core/errors.js';
 import type { Lease, SessionKey } from '../core/store.js';
+import { sessionLabel } from '../stores/store-errors.js';
 
 /** Keeps a turn's session lease alive while the turn runs, and says when it was lost. */
 export interface LeaseKeeper {
@@ -61,7 +62,7 @@ export function keepLease(
       if (refused === undefined && Date.now() - confirmedAt < ttlMs) return undefined;
       return new CloudhopError(
         'store_conflict',
-        `The lease on session "${key.sessionId}" (namespace "${key.namespace}") was lost while the turn ran (${refused === undefined ? `not renewed for lockTtlMs, ${ttlMs} ms` : 'another process took it over'}); the turn stopped before its next step and committed nothing. Retry the turn; raise lockTtlMs if the store is slow to answer.`,
+        `The lease on ${sessionLabel(key)} was lost while the turn ran (${refused === undefined ? `not renewed for lockTtlMs, ${ttlMs} ms` : 'another process took it over'}); the turn stopped and committed nothing. Retry it; raise lockTtlMs if the store is slow.`,
         { retryable: true, ...(refused === undefined ? {} : { cause: refused }) },
       );
     },

@@ -14,18 +14,24 @@ import { CutTracker, estimateTokens } from './context-policy.js';
 const FIRST_PAGE_ITEMS = 32;
 const MAX_PAGE_ITEMS = 4_096;
 
+type Window = SessionSnapshot & { fromVersion: number };
+
+/** The session as the store returns it; whatever the store throws surfaces as store_unavailable. */
+async function load(store: SessionStore, key: SessionKey, options: LoadOptions) {
+  try {
+    return await store.load(key, options);
+  } catch (error) {
+    throw storeUnavailable(error, 'loading the session');
+  }
+}
+
+/** The window `options` ask for, or undefined for a session never written. */
 export async function loadWindow(
   store: SessionStore,
   key: SessionKey,
   options: LoadOptions,
-  what: string,
-): Promise<(SessionSnapshot & { fromVersion: number }) | undefined> {
-  let snapshot: SessionSnapshot | undefined;
-  try {
-    snapshot = await store.load(key, options);
-  } catch (error) {
-    throw storeUnavailable(error, what);
-  }
+): Promise<Window | undefined> {
+  const snapshot = await load(store, key, options);
   return snapshot && windowOf(snapshot, options);
 }
 
@@ -50,42 +56,33 @@ export class SessionHistory {
   private windowFrom: number;
   private pageItems = FIRST_PAGE_ITEMS;
 
+  readonly version: number;
+  readonly bindings: Record<string, Binding>;
+  readonly summary: SummaryItem | undefined;
+
   private constructor(
     private readonly store: SessionStore,
     private readonly key: SessionKey,
-    readonly version: number,
-    readonly bindings: Record<string, Binding>,
-    readonly summary: SummaryItem | undefined,
-    head: SessionSnapshot & { fromVersion: number },
+    head: Window,
   ) {
-    this.window = head.items;
-    this.windowFrom = head.fromVersion;
+    this.version = head.version;
+    this.bindings = head.bindings;
+    this.summary = head.summary;
+    // Asked for no items, a store that ignored the options sent every item: keep them all rather
+    // than read them again.
+    const complete = head.items.length > 0 && head.fromVersion + head.items.length === head.version;
+    this.window = complete ? head.items : [];
+    this.windowFrom = complete ? head.fromVersion : head.version;
   }
 
   /** Reads the head only; a store that ignores windows returns everything, which is then kept. */
   static async open(store: SessionStore, key: SessionKey): Promise<SessionHistory> {
-    let snapshot: SessionSnapshot | undefined;
-    try {
-      snapshot = await store.load(key, { limit: 0 });
-    } catch (error) {
-      throw storeUnavailable(error, 'loading the session');
-    }
-    if (!snapshot) {
-      return new SessionHistory(store, key, 0, {}, undefined, {
-        items: [],
-        version: 0,
-        bindings: {},
-        fromVersion: 0,
-      });
-    }
-    // Asked for no items, a store that ignored the options sent every item: keep them all rather
-    // than read them again.
-    const head = windowOf(snapshot, {});
-    if (head.items.length === 0 || head.fromVersion + head.items.length !== head.version) {
-      head.items = [];
-      head.fromVersion = head.version;
-    }
-    return new SessionHistory(store, key, head.version, head.bindings, head.summary, head);
+    const snapshot = await load(store, key, { limit: 0 });
+    return new SessionHistory(
+      store,
+      key,
+      snapshot ? windowOf(snapshot, {}) : { items: [], version: 0, bindings: {}, fromVersion: 0 },
+    );
   }
 
   /** The item at `position`, which must already be read (see `readFrom`). */
@@ -103,15 +100,7 @@ export class SessionHistory {
   async readFrom(position: number): Promise<void> {
     const from = Math.max(0, position);
     if (from >= this.windowFrom) return;
-    const missing = this.windowFrom - from;
-    const page = await loadWindow(
-      this.store,
-      this.key,
-      { fromVersion: from, limit: missing },
-      'loading the session',
-    );
-    if (!page || page.version !== this.version || page.items.length !== missing) throw this.changed();
-    this.window = page.items.concat(this.window);
+    this.window = (await this.page(from, this.windowFrom - from)).concat(this.window);
     this.windowFrom = from;
   }
 
@@ -140,19 +129,6 @@ export class SessionHistory {
     return { ...best, reachedFloor: true };
   }
 
-  /** Estimated tokens of the items since `from`, or undefined once they exceed `limit`. */
-  async tokensSince(from: number, limit: number): Promise<number | undefined> {
-    let tokens = 0;
-    for (let position = this.version - 1; position >= from; position--) {
-      if (position < this.windowFrom) await this.readBack(from);
-      const item = this.at(position);
-      if (item.type === 'summary') continue;
-      tokens += estimateTokens(item);
-      if (tokens > limit) return undefined;
-    }
-    return tokens;
-  }
-
   /**
    * The items at [from, to) in order. What lies before the read window is read page by page and
    * not kept, so a pass over a long session holds one page at a time.
@@ -161,25 +137,23 @@ export class SessionHistory {
     let position = from;
     while (position < Math.min(to, this.windowFrom)) {
       const limit = Math.min(MAX_PAGE_ITEMS, this.windowFrom - position, to - position);
-      const page = await loadWindow(
-        this.store,
-        this.key,
-        { fromVersion: position, limit },
-        'loading the session',
-      );
-      if (!page || page.items.length !== limit) throw this.changed();
-      yield* page.items;
+      yield* await this.page(position, limit);
       position += limit;
     }
     for (; position < to; position++) yield this.at(position);
   }
 
-  private changed(): CloudhopError {
-    return new CloudhopError(
-      'store_conflict',
-      `The session "${this.key.sessionId}" changed while the turn was reading it, although the turn holds its lease. Retry the turn.`,
-      { retryable: true },
-    );
+  /** The `limit` items from `fromVersion`, all of them, from the session as the turn opened it. */
+  private async page(fromVersion: number, limit: number): Promise<Item[]> {
+    const page = await loadWindow(this.store, this.key, { fromVersion, limit });
+    if (!page || page.version !== this.version || page.items.length !== limit) {
+      throw new CloudhopError(
+        'store_conflict',
+        `The session "${this.key.sessionId}" changed while the turn read it, despite its lease. Retry the turn.`,
+        { retryable: true },
+      );
+    }
+    return page.items;
   }
 
   private async readBack(floor: number): Promise<void> {

@@ -1,4 +1,4 @@
-import type { SessionKey, SessionStore } from '../core/store.js';
+import { keyString, type SessionKey, type SessionStore } from '../core/store.js';
 import { abortable, abortError } from '../runtime/retry.js';
 
 /** The tail of the in-process queue of turns per store and session. */
@@ -27,8 +27,7 @@ export function serializeTurns<T>(
   work: () => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
-  // Namespaces and session ids were checked against the key alphabet, which has no '/'.
-  const mapKey = `${key.namespace}/${key.sessionId}`;
+  const mapKey = keyString(key);
   const previous = perStore.get(mapKey);
   // With no turn ahead of it (the common case) the work starts at once; a turn aborted while it
   // waits never starts, but keeps its place so the turns behind it still wait for those ahead.

@@ -1,6 +1,5 @@
 import * as z from 'zod/v4';
-import { CloudhopError } from '../core/errors.js';
-import { failConfig, parseOptions } from '../core/options.js';
+import { failConfig, functionOption, hasMethods, isObject, parseOptions } from '../core/options.js';
 import type { ToolSpec } from '../runtime/runtime.js';
 
 export interface ToolContext {
@@ -29,12 +28,7 @@ export interface Tool<Input = any, Output = any> extends ToolDefinition<Input, O
 
 /** Duck-typed so a schema from the application's own copy of zod 4 is accepted too. */
 export function isZod4Schema(value: unknown): value is z.ZodType {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    '_zod' in value &&
-    typeof (value as { safeParse?: unknown }).safeParse === 'function'
-  );
+  return hasMethods(value, ['safeParse']) && '_zod' in value;
 }
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -43,24 +37,26 @@ const toolDefinitionSchema = z.object({
   name: z.string().regex(TOOL_NAME, 'must be 1-64 characters from [a-zA-Z0-9_-]'),
   description: z.string().optional(),
   input: z.custom<z.ZodType>(
-    (value) => isZod4Schema(value),
+    isZod4Schema,
     'must be a zod schema (z.object({...})) from zod 4 (or "zod/v4" with zod 3.25)',
   ),
-  execute: z.custom<(...args: unknown[]) => unknown>(
-    (value) => typeof value === 'function',
-    'must be a function (input, context) => output',
-  ),
+  execute: functionOption<(...args: unknown[]) => unknown>('must be a function (input, context) => output'),
 });
 
-function toJsonSchema(schema: z.ZodType, toolName: string): Record<string, unknown> {
+/**
+ * The JSON schema of what `schema` reads (`io: 'input'`) or gives, without `$schema`; `fail` gets
+ * the reason when it cannot be expressed.
+ */
+export function jsonSchemaOf(
+  schema: z.ZodType,
+  io: 'input' | 'output',
+  fail: (reason: string) => never,
+): Record<string, unknown> {
   let jsonSchema: Record<string, unknown>;
   try {
-    jsonSchema = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' }) as Record<string, unknown>;
+    jsonSchema = z.toJSONSchema(schema, { io, unrepresentable: 'throw' }) as Record<string, unknown>;
   } catch (error) {
-    failConfig(
-      `tool("${toolName}"): option "input" cannot be expressed as JSON schema (${(error as Error).message}). Use plain zod types (objects, strings, numbers, enums, arrays).`,
-      'input',
-    );
+    fail((error as Error).message);
   }
   delete jsonSchema.$schema;
   return jsonSchema;
@@ -73,7 +69,12 @@ export function tool<Input, Output>(definition: ToolDefinition<Input, Output>): 
     definition,
     `tool(${JSON.stringify((definition as { name?: unknown })?.name ?? '')})`,
   );
-  const parameters = toJsonSchema(definition.input, definition.name);
+  const parameters = jsonSchemaOf(definition.input, 'input', (reason) =>
+    failConfig(
+      `tool("${definition.name}"): option "input" cannot be expressed as JSON schema (${reason}). Use plain zod types (objects, strings, numbers, enums, arrays).`,
+      'input',
+    ),
+  );
   if (parameters.type !== 'object') {
     failConfig(
       `tool("${definition.name}"): option "input" must be an object schema (z.object({...})); providers only accept object arguments.`,
@@ -87,14 +88,13 @@ export function tool<Input, Output>(definition: ToolDefinition<Input, Output>): 
 export function indexTools(tools: readonly Tool[]): Map<string, Tool> {
   const byName = new Map<string, Tool>();
   tools.forEach((candidate, index) => {
-    if (!candidate || typeof candidate !== 'object' || !('parameters' in candidate)) {
+    if (!isObject(candidate) || !('parameters' in candidate)) {
       failConfig(`createAgent: option "tools.${index}" must be made with tool({...}).`, `tools.${index}`);
     }
     if (byName.has(candidate.name)) {
-      throw new CloudhopError(
-        'invalid_config',
+      failConfig(
         `createAgent: option "tools" has two tools named "${candidate.name}"; tool names must be unique.`,
-        { path: `tools.${index}.name` },
+        `tools.${index}.name`,
       );
     }
     byName.set(candidate.name, candidate);

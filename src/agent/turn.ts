@@ -1,40 +1,40 @@
 import { setMaxListeners } from 'node:events';
 import type * as z from 'zod/v4';
-import { CloudhopError, messageOf, storeUnavailable } from '../core/errors.js';
+import { CloudhopError, type CloudhopErrorOptions, messageOf, storeUnavailable } from '../core/errors.js';
 import type { AgentEvent, RunResult } from '../core/events.js';
 import { newId, nowIso } from '../core/ids.js';
 import {
   createItem,
   type Item,
+  lastAnswerText,
   type MessageItem,
   type Part,
   type SummaryItem,
   type ToolCallItem,
   type ToolResultItem,
-  textOf,
 } from '../core/items.js';
+import { issuePath } from '../core/options.js';
 import { redactSecrets } from '../core/secrets.js';
-import type { AppendOptions, Binding, Lease, RemoteHandle, SessionKey, SessionStore } from '../core/store.js';
+import {
+  type AppendOptions,
+  type Binding,
+  keyString,
+  type Lease,
+  type SessionKey,
+  type SessionStore,
+} from '../core/store.js';
 import { addUsage, emptyUsage, type Usage } from '../core/usage.js';
 import {
-  type AttemptOptions,
   abortable,
   abortError,
   linkedSignal,
   NEVER_ABORTED,
   type RetryPolicy,
-  withRetry,
+  stepWithRetry,
 } from '../runtime/retry.js';
-import type {
-  OutputSpec,
-  Runtime,
-  StepContext,
-  StepRequest,
-  StepResult,
-  ToolSpec,
-} from '../runtime/runtime.js';
+import type { OutputSpec, Runtime, StepRequest, StepResult, ToolSpec } from '../runtime/runtime.js';
 import { compact } from './compaction.js';
-import { type ContextBudget, estimateTokens, summaryMessage } from './context-policy.js';
+import { type ContextBudget, estimateTokens, summaryMessage, tokensOf } from './context-policy.js';
 import { keepLease, type LeaseKeeper } from './lease-keeper.js';
 import { SessionHistory } from './session-history.js';
 import type { Tool } from './tool.js';
@@ -86,7 +86,7 @@ export function turnSignal(input: TurnInput): { signal: AbortSignal; dispose?: (
     () =>
       new CloudhopError(
         'timeout',
-        `The turn did not finish within timeoutMs (${input.turnTimeoutMs} ms); nothing was committed. Raise the turn's timeoutMs or lower maxSteps.`,
+        `The turn ran past timeoutMs (${input.turnTimeoutMs} ms); nothing was committed. Raise the turn's timeoutMs or lower maxSteps.`,
         { retryable: false },
       ),
   );
@@ -94,42 +94,36 @@ export function turnSignal(input: TurnInput): { signal: AbortSignal; dispose?: (
 
 const LISTENERS_BEFORE_WARNING = 8;
 
-function finalText(items: readonly Item[]): string {
-  const message = items.findLast(
-    (item): item is MessageItem => item.type === 'message' && item.role === 'assistant',
-  );
-  return message ? textOf(message) : '';
-}
-
-async function parseStructuredOutput(text: string, schema: z.ZodType, runtimeId: string): Promise<unknown> {
+/** The turn's structured output: undefined without an output schema, else the answer parsed and checked. */
+async function structuredOutput(
+  text: string,
+  output: TurnInput['output'],
+  runtimeId: string,
+): Promise<unknown> {
+  if (!output) return undefined;
+  const invalid = (message: string, options?: CloudhopErrorOptions) =>
+    new CloudhopError('output_invalid', message, { runtimeId, ...options });
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new CloudhopError(
-      'output_invalid',
-      `The model's answer is not JSON (it starts: ${JSON.stringify(text.slice(0, 80))}). Retry, simplify the output schema, or use a model that supports structured output.`,
-      { runtimeId },
+    throw invalid(
+      `The model's answer is not JSON (it starts: ${JSON.stringify(text.slice(0, 80))}). Retry, simplify the output schema, or use a model with structured output.`,
     );
   }
   let parsed: z.ZodSafeParseResult<unknown>;
   try {
     // Async: a schema may refine asynchronously; a refine that throws is reported like a mismatch.
-    parsed = await schema.safeParseAsync(json);
+    parsed = await output.schema.safeParseAsync(json);
   } catch (error) {
-    throw new CloudhopError(
-      'output_invalid',
-      `The output schema threw while checking the model's answer: ${messageOf(error)}. Fix the schema's refinements.`,
-      { runtimeId, cause: error },
-    );
+    throw invalid(`The output schema threw: ${messageOf(error)}. Fix its refinements.`, { cause: error });
   }
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issue.path.map(String).join('.');
-    throw new CloudhopError(
-      'output_invalid',
+    const path = issuePath(issue);
+    throw invalid(
       `The model's answer does not match the output schema at "${path || '<root>'}": ${issue.message}. Retry, or loosen the schema.`,
-      { runtimeId, path },
+      { path },
     );
   }
   return parsed.data;
@@ -176,36 +170,20 @@ function committedTurn(
   );
   const end = next < 0 ? recent.length : next;
   const items = recent.slice(start, end);
-  return { text: finalText(items), items, usage: emptyUsage(), runtimeId, sessionVersion: from + end };
+  return { text: lastAnswerText(items), items, usage: emptyUsage(), runtimeId, sessionVersion: from + end };
 }
 
-/** Where a stateful runtime stands with its server during a turn. */
-interface MemberState {
-  remote: RemoteHandle;
-  /** How many of the session's items (this turn's included) the server holds. */
-  syncedCount: number;
-  /** The server-held context in tokens after its last step, when the provider said. */
-  contextTokens?: number;
-}
-
-/** Per-runtime remote state, seeded from the stored bindings; a binding beyond the session is ignored. */
-function memberStates(history: SessionHistory): Map<string, MemberState> {
-  const states = new Map<string, MemberState>();
-  for (const runtimeId in history.bindings) {
-    const binding = history.bindings[runtimeId]!;
-    if (binding.syncedVersion <= history.version) {
-      const state: MemberState = { remote: binding.remote, syncedCount: binding.syncedVersion };
-      if (binding.contextTokens !== undefined) state.contextTokens = binding.contextTokens;
-      states.set(binding.runtimeId, state);
-    }
+/**
+ * Where each stateful runtime stands with its server during a turn, as the binding it would commit
+ * (`syncedVersion` counts this turn's items too): seeded with copies of the stored bindings; a
+ * binding beyond the session is ignored.
+ */
+function memberStates(history: SessionHistory): Map<string, Binding> {
+  const states = new Map<string, Binding>();
+  for (const binding of Object.values(history.bindings)) {
+    if (binding.syncedVersion <= history.version) states.set(binding.runtimeId, { ...binding });
   }
   return states;
-}
-
-function tokensOf(items: readonly Item[]): number {
-  let tokens = 0;
-  for (const item of items) tokens += estimateTokens(item);
-  return tokens;
 }
 
 const withoutSummaries = (items: Item[]): Item[] => items.filter((item) => item.type !== 'summary');
@@ -220,12 +198,13 @@ export async function runTurn(
   signal: AbortSignal,
   emit: (event: AgentEvent) => void,
 ): Promise<RunResult> {
+  const { runtime, store, log } = config;
   let lease: Lease | undefined;
   let keeper: LeaseKeeper | undefined;
   let snapshotBindings: Record<string, Binding> = {};
   let baseVersion: number | undefined;
   let committed = false;
-  let answeredBy = config.runtime.id;
+  let answeredBy = runtime.id;
   // Conversations change on the server as each step is sent; a runtime whose stored conversation
   // took in steps this turn does not commit must not trust that conversation again (chained
   // responses need no such care: an uncommitted response is never referenced).
@@ -246,22 +225,28 @@ export async function runTurn(
         binding: { runtimeId, remote: {}, syncedVersion: 0 },
       };
       if (lease && !keeper?.lost()) forget.lease = lease;
-      await config.store.append(input.key, [], forget).catch(async (error: unknown) => {
+      await store.append(input.key, [], forget).catch(async (error: unknown) => {
         if (!forget.lease || !CloudhopError.is(error, 'store_conflict')) return;
         delete forget.lease;
-        await config.store.append(input.key, [], forget).catch(() => {});
+        await store.append(input.key, [], forget).catch(() => {});
       });
     }
   };
-  try {
+  /** Stops the turn once its signal fired or its lease was lost. */
+  const stillRunning = () => {
     if (signal.aborted) throw abortError(signal);
+    const lost = keeper?.lost();
+    if (lost) throw lost;
+  };
+  try {
+    stillRunning();
     // Each store call sits in its own try: whatever it throws, synchronously or not, surfaces as
     // store_unavailable (a try around an await costs less than a wrapping promise on every turn).
-    if (!config.store.processLocal) {
+    if (!store.processLocal) {
       const requestedAt = Date.now();
       try {
         lease = await abortable(
-          config.store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
+          store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
           signal,
           (late) => {
             void late.release().catch(() => {});
@@ -270,29 +255,23 @@ export async function runTurn(
       } catch (error) {
         throw storeUnavailable(error, 'taking the session lease');
       }
-      keeper = keepLease(lease, config.lockTtlMs, input.key, requestedAt, config.log);
+      keeper = keepLease(lease, config.lockTtlMs, input.key, requestedAt, log);
     }
-    const leaseHeld = () => {
-      const lost = keeper?.lost();
-      if (lost) throw lost;
-    };
-    const history = await SessionHistory.open(config.store, input.key);
+    const history = await SessionHistory.open(store, input.key);
     baseVersion = history.version;
     snapshotBindings = history.bindings;
     emit({
       type: 'turn-start',
       sessionId: input.key.sessionId,
       namespace: input.key.namespace,
-      runtimeId: config.runtime.id,
+      runtimeId: runtime.id,
     });
 
     if (input.idempotencyKey !== undefined) {
       const from = Math.max(0, history.version - IDEMPOTENCY_LOOKBACK_ITEMS);
-      const replay = committedTurn(await history.since(from), from, input.idempotencyKey, config.runtime.id);
+      const replay = committedTurn(await history.since(from), from, input.idempotencyKey, runtime.id);
       if (replay) {
-        const output = input.output
-          ? await parseStructuredOutput(replay.text, input.output.schema, replay.runtimeId)
-          : undefined;
+        const output = await structuredOutput(replay.text, input.output, replay.runtimeId);
         const result: RunResult = { ...replay, output };
         emit({ type: 'turn-finish', result });
         return result;
@@ -318,7 +297,7 @@ export async function runTurn(
     /** The part of maxInputTokens a request may use: halved once a model said the context is too long. */
     let budgetShare = 1;
     const shrunkFor = new Set<string>();
-    const sessionKey = `${input.key.namespace}\u0000${input.key.sessionId}`;
+    const sessionKey = keyString(input.key);
     /** Past this the server-held context of a stateful runtime is rebased (or compacted first). */
     const rebaseTokens = () => (budget.compaction?.triggerTokens ?? budget.maxInputTokens) * budgetShare;
 
@@ -349,9 +328,9 @@ export async function runTurn(
         const compacted = await compact({
           history,
           budget: { ...budget, compaction },
-          runtime: compaction.runtime ?? config.runtime,
+          runtime: compaction.runtime ?? runtime,
           retry: config.retry,
-          ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+          timeoutMs: config.timeoutMs,
           signal,
           emit,
         });
@@ -364,7 +343,7 @@ export async function runTurn(
         if (signal.aborted) throw abortError(signal);
         const failure = CloudhopError.is(error) ? error : storeUnavailable(error, 'compacting the session');
         if (failure.code === 'store_unavailable' || failure.code === 'store_conflict') throw failure;
-        config.log?.(`compaction failed: ${failure.code}`);
+        log?.(`compaction failed: ${failure.code}`);
         rememberFailure(config.compactionFailures, sessionKey, history.version);
         emit({ type: 'compaction-failed', error: failure });
       }
@@ -397,15 +376,17 @@ export async function runTurn(
      * What a stateful runtime with a handle has not seen, or undefined when its handle is too far
      * behind or its server-held context would pass the budget: then it is rebased on the view.
      */
-    const unsyncedFor = async (state: MemberState): Promise<Item[] | undefined> => {
-      const limit = rebaseTokens();
-      const serverTokens = state.contextTokens ?? 0;
-      const newInTurn = withoutSummaries(turnItems.slice(Math.max(0, state.syncedCount - history.version)));
-      const room = limit - serverTokens - tokensOf(newInTurn);
+    const unsyncedFor = async ({
+      syncedVersion,
+      contextTokens = 0,
+    }: Binding): Promise<Item[] | undefined> => {
+      const newInTurn = withoutSummaries(turnItems.slice(Math.max(0, syncedVersion - history.version)));
+      const room = rebaseTokens() - contextTokens - tokensOf(newInTurn);
       if (room < 0) return undefined;
-      if (state.syncedCount >= history.version) return newInTurn;
-      if ((await history.tokensSince(state.syncedCount, room)) === undefined) return undefined;
-      return withoutSummaries(await history.since(state.syncedCount)).concat(newInTurn);
+      if (syncedVersion >= history.version) return newInTurn;
+      const behind = await history.newestWithin(syncedVersion, (_, tokens) => tokens <= room);
+      if (!behind.reachedFloor) return undefined;
+      return withoutSummaries(await history.since(syncedVersion)).concat(newInTurn);
     };
 
     const prepare = async (member: Runtime): Promise<StepRequest> => {
@@ -438,29 +419,31 @@ export async function runTurn(
         }
         emit(event);
       };
-      const retry: AttemptOptions = {
-        policy: config.retry,
-        signal,
-        runtimeId: member.id,
-        // Text already shown to a consumer cannot be taken back: a stream that failed after
-        // its first delta fails the turn instead of being retried.
-        canRetry: () => !emittedText,
-        onRetry: (event) => {
-          config.log?.(`retry ${event.attempt} on ${member.id} in ${event.delayMs} ms: ${event.error.code}`);
-          emit({ type: 'retry', ...event });
-        },
-      };
-      if (config.timeoutMs !== undefined) retry.timeoutMs = config.timeoutMs;
       const attempt = (sent: StepRequest) =>
-        withRetry((attemptSignal) => {
-          emittedText = false;
-          // Vendor clients leave one abort listener per request on the signal; a long turn is bounded
-          // by steps × attempts and is no leak, so it should not trigger Node's warning.
-          if (++requests === LISTENERS_BEFORE_WARNING) setMaxListeners(0, signal);
-          const context: StepContext = { signal: attemptSignal, emit: stepEmit };
-          if (config.timeoutMs !== undefined) context.timeoutMs = config.timeoutMs;
-          return member.step(sent, context);
-        }, retry);
+        stepWithRetry(
+          member,
+          sent,
+          stepEmit,
+          {
+            policy: config.retry,
+            signal,
+            runtimeId: member.id,
+            timeoutMs: config.timeoutMs,
+            // Text already shown to a consumer cannot be taken back: a stream that failed after
+            // its first delta fails the turn instead of being retried.
+            canRetry: () => !emittedText,
+            onRetry: (event) => {
+              log?.(`retry ${event.attempt} on ${member.id} in ${event.delayMs} ms: ${event.error.code}`);
+              emit({ type: 'retry', ...event });
+            },
+          },
+          () => {
+            emittedText = false;
+            // Vendor clients leave one abort listener per request on the signal; a long turn is bounded
+            // by steps × attempts and is no leak, so it should not trigger Node's warning.
+            if (++requests === LISTENERS_BEFORE_WARNING) setMaxListeners(0, signal);
+          },
+        );
       let result: StepResult;
       try {
         result = await attempt(request);
@@ -474,7 +457,7 @@ export async function runTurn(
         const state = states.get(member.id);
         if (request.remoteState && state) state.contextTokens = Number.POSITIVE_INFINITY;
         budgetShare = 0.5;
-        config.log?.(`context too long on ${member.id}: trying again with a smaller context`);
+        log?.(`context too long on ${member.id}: trying again with a smaller context`);
         emit({ type: 'retry', attempt: 1, delayMs: 0, error });
         result = await attempt(await prepare(member));
       }
@@ -482,18 +465,21 @@ export async function runTurn(
       return result;
     };
 
-    let finished = false;
-    let lastToolInputInvalid = false;
-    for (let step = 1; step <= config.maxSteps; step++) {
-      leaseHeld();
+    // maxSteps is at least 1; a step that ends without tool calls ends the loop.
+    for (let step = 1; ; step++) {
+      stillRunning();
       stepShownText = false;
-      const result = config.runtime.dispatch
-        ? await config.runtime.dispatch(prepare, { emit, runStep, shownText: () => stepShownText })
-        : await runStep(config.runtime, await prepare(config.runtime));
+      const result = runtime.dispatch
+        ? await runtime.dispatch(prepare, { emit, runStep, shownText: () => stepShownText })
+        : await runStep(runtime, await prepare(runtime));
       stepsDone += 1;
-      answeredBy = result.runtimeId ?? config.runtime.id;
+      answeredBy = result.runtimeId ?? runtime.id;
       if (result.remote) {
-        const state: MemberState = { remote: result.remote, syncedCount: sessionEnd() + result.items.length };
+        const state: Binding = {
+          runtimeId: answeredBy,
+          remote: result.remote,
+          syncedVersion: sessionEnd() + result.items.length,
+        };
         // What the server now holds: the input it was given and the answer it added.
         const serverTokens = result.usage.inputTokens + result.usage.outputTokens;
         if (serverTokens > 0) state.contextTokens = serverTokens;
@@ -514,48 +500,33 @@ export async function runTurn(
       }
 
       const calls = result.items.filter((item): item is ToolCallItem => item.type === 'tool_call');
-      if (calls.length === 0) {
-        finished = true;
-        break;
-      }
-      if (signal.aborted) throw abortError(signal);
-      leaseHeld();
+      if (calls.length === 0) break;
+      stillRunning();
       const results = await Promise.all(
         calls.map((call) => executeTool(config, input.key, call, signal, emit)),
       );
       if (signal.aborted) throw abortError(signal);
-      lastToolInputInvalid = results.some((r) => r.inputInvalid);
       turnItems.push(...results.map((r) => r.item));
-    }
-    if (!finished) {
+      if (step < config.maxSteps) continue;
+      const inputInvalid = results.some((r) => r.inputInvalid);
       throw new CloudhopError(
-        lastToolInputInvalid ? 'tool_input_invalid' : 'max_steps_exceeded',
-        lastToolInputInvalid
-          ? `The model sent invalid tool arguments until maxSteps (${config.maxSteps}) ran out; nothing was committed. Clarify the tool's input schema and description, or raise maxSteps.`
-          : `The turn used all ${config.maxSteps} model steps (maxSteps) and the model still wanted tools; nothing was committed. Raise maxSteps or check the tools' results.`,
+        inputInvalid ? 'tool_input_invalid' : 'max_steps_exceeded',
+        `The model ${inputInvalid ? 'sent invalid tool arguments' : 'still wanted tools'} until maxSteps (${config.maxSteps}) ran out; nothing was committed. ${inputInvalid ? "Clarify the tool's input schema and description" : "Check the tools' results"}, or raise maxSteps.`,
         { runtimeId: answeredBy, retryable: false },
       );
     }
 
-    const text = finalText(turnItems);
-    const output = input.output
-      ? await parseStructuredOutput(text, input.output.schema, answeredBy)
-      : undefined;
-    const answeredState = states.get(answeredBy);
-    const newVersion = sessionEnd();
-    let binding: Binding | undefined;
-    if (answeredState && answeredState.syncedCount === newVersion) {
-      binding = { runtimeId: answeredBy, remote: answeredState.remote, syncedVersion: newVersion };
-      if (answeredState.contextTokens !== undefined) binding.contextTokens = answeredState.contextTokens;
-    }
-    if (signal.aborted) throw abortError(signal);
-    leaseHeld();
+    const text = lastAnswerText(turnItems);
+    const output = await structuredOutput(text, input.output, answeredBy);
+    stillRunning();
     const commit: AppendOptions = { expectedVersion: history.version };
-    if (binding) commit.binding = binding;
+    // The answering runtime's binding, when its server holds the whole session as committed.
+    const binding = states.get(answeredBy);
+    if (binding?.syncedVersion === sessionEnd()) commit.binding = binding;
     if (lease) commit.lease = lease;
     let sessionVersion: number;
     try {
-      sessionVersion = await config.store.append(input.key, turnItems, commit);
+      sessionVersion = await store.append(input.key, turnItems, commit);
     } catch (error) {
       throw storeUnavailable(error, 'committing the turn');
     }
@@ -573,7 +544,7 @@ export async function runTurn(
     emit({ type: 'turn-finish', result });
     return result;
   } catch (error) {
-    config.log?.(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
+    log?.(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
     if (!committed && baseVersion !== undefined && touchedConversations.size > 0) {
       await forgetConversations(baseVersion);
     }
@@ -591,11 +562,12 @@ async function executeTool(
   signal: AbortSignal,
   emit: (event: AgentEvent) => void,
 ): Promise<{ item: ToolResultItem; inputInvalid: boolean }> {
+  const { callId, name } = call;
   const finish = (output: string, isError: boolean, inputInvalid = false) => {
-    emit({ type: 'tool-result', callId: call.callId, output, isError });
+    emit({ type: 'tool-result', callId, output, isError });
     const item = createItem<ToolResultItem>({
       type: 'tool_result',
-      callId: call.callId,
+      callId,
       output,
       ...(isError ? { isError: true } : {}),
     });
@@ -606,32 +578,28 @@ async function executeTool(
   try {
     args = JSON.parse(call.arguments || '{}');
   } catch {
-    emit({ type: 'tool-call', callId: call.callId, name: call.name, input: call.arguments });
-    return finish(
-      `Error: the arguments for "${call.name}" are not valid JSON. Send a JSON object.`,
-      true,
-      true,
-    );
+    emit({ type: 'tool-call', callId, name, input: call.arguments });
+    return finish(`Error: the arguments for "${name}" are not valid JSON. Send a JSON object.`, true, true);
   }
-  emit({ type: 'tool-call', callId: call.callId, name: call.name, input: args });
-  const target = config.tools.get(call.name);
+  emit({ type: 'tool-call', callId, name, input: args });
+  const target = config.tools.get(name);
   if (!target) {
     const known = [...config.tools.keys()].join(', ') || 'none';
-    return finish(`Error: there is no tool named "${call.name}". Available tools: ${known}.`, true, true);
+    return finish(`Error: there is no tool named "${name}". Available tools: ${known}.`, true, true);
   }
   let parsed: z.ZodSafeParseResult<unknown>;
   try {
     parsed = await target.input.safeParseAsync(args);
   } catch (error) {
     const message = messageOf(error);
-    return finish(`Error: checking the arguments for "${call.name}" failed: ${redactSecrets(message)}`, true);
+    return finish(`Error: checking the arguments for "${name}" failed: ${redactSecrets(message)}`, true);
   }
   if (!parsed.success) {
     const details = parsed.error.issues
-      .map((issue) => `${issue.path.map(String).join('.') || '<root>'}: ${issue.message}`)
+      .map((issue) => `${issuePath(issue) || '<root>'}: ${issue.message}`)
       .join('; ');
     return finish(
-      `Error: invalid arguments for "${call.name}": ${details}. Call it again with arguments that fit its schema.`,
+      `Error: invalid arguments for "${name}": ${details}. Call it again with arguments that fit its schema.`,
       true,
       true,
     );
@@ -644,7 +612,7 @@ async function executeTool(
           session: key.sessionId,
           namespace: key.namespace,
           signal,
-          callId: call.callId,
+          callId,
         }),
       ),
       signal,
@@ -653,10 +621,10 @@ async function executeTool(
     return serialized.ok ? finish(serialized.text, false) : finish(`Error: ${serialized.error}`, true);
   } catch (error) {
     if (signal.aborted) throw abortError(signal);
-    config.log?.(`tool ${call.name} threw: ${error instanceof Error ? error.name : typeof error}`);
+    config.log?.(`tool ${name} threw: ${error instanceof Error ? error.name : typeof error}`);
     // A tool calling a cloud may fail with a message that echoes its credentials; the message
     // reaches the model, the events and the store, so it is redacted like every other error.
     const message = redactSecrets(messageOf(error));
-    return finish(`Error: tool "${call.name}" failed: ${message}`, true);
+    return finish(`Error: tool "${name}" failed: ${message}`, true);
   }
 }

@@ -43,6 +43,8 @@ export interface CloudhopErrorOptions {
   path?: string;
 }
 
+const OPTIONAL_FIELDS = ['status', 'retryAfterMs', 'runtimeId', 'categories', 'path'] as const;
+
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 export class CloudhopError extends Error {
@@ -60,11 +62,8 @@ export class CloudhopError extends Error {
     super(redactSecrets(message));
     this.code = code;
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
-    if (options.status !== undefined) this.status = options.status;
-    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
-    if (options.runtimeId !== undefined) this.runtimeId = options.runtimeId;
-    if (options.categories !== undefined) this.categories = options.categories;
-    if (options.path !== undefined) this.path = options.path;
+    // The fields are declared (so present, undefined) on every error; the options fill them in.
+    for (const key of OPTIONAL_FIELDS) (this as Record<string, unknown>)[key] = options[key];
     // The cause is kept for debugging but hidden from enumeration, so JSON.stringify and
     // util.inspect never walk into a vendor object that might hold a request or a header.
     if (options.cause !== undefined) {
@@ -79,9 +78,7 @@ export class CloudhopError extends Error {
       message: this.message,
       retryable: this.retryable,
     };
-    for (const key of ['status', 'retryAfterMs', 'runtimeId', 'categories', 'path'] as const) {
-      if (this[key] !== undefined) json[key] = this[key];
-    }
+    for (const key of OPTIONAL_FIELDS) if (this[key] !== undefined) json[key] = this[key];
     if (this.cause !== undefined) json.cause = describeCause(this.cause);
     return json;
   }
@@ -96,8 +93,7 @@ export class CloudhopError extends Error {
 }
 
 function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return redactSecrets(`${cause.name}: ${cause.message}`);
-  return redactSecrets(String(cause));
+  return redactSecrets(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause));
 }
 
 /** The text of anything thrown: an Error's message, or the value itself as a string. */
@@ -118,7 +114,7 @@ export function storeUnavailable(error: unknown, what: string): CloudhopError {
   const detail = messageOf(error).replace(/[.\s]+$/, '');
   return new CloudhopError(
     'store_unavailable',
-    `The session store failed while ${what}: ${detail}. Nothing was committed; check that the store is reachable and retry.`,
+    `The session store failed while ${what}: ${detail}. Nothing was committed; check the store is reachable and retry.`,
     { cause: error, retryable: false },
   );
 }

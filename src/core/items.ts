@@ -1,11 +1,15 @@
 import * as z from 'zod/v4';
 import { newId, nowIso } from './ids.js';
 
+/** Schemas used over and over (zod schemas are immutable, so one instance serves every field). */
+export const nonEmpty = z.string().min(1);
+export const count = z.number().int().nonnegative();
+
 export const textPartSchema = z.object({ type: z.literal('text'), text: z.string() }).strict();
 export const imagePartSchema = z
   .object({
     type: z.literal('image'),
-    mediaType: z.string().min(1),
+    mediaType: nonEmpty,
     data: z.string().optional(),
     url: z.string().optional(),
   })
@@ -15,7 +19,7 @@ export const imagePartSchema = z
   });
 export const partSchema = z.union([textPartSchema, imagePartSchema]);
 
-const itemBase = { id: z.string().min(1), createdAt: z.string().min(1) };
+const itemBase = { id: nonEmpty, createdAt: nonEmpty };
 
 export const messageItemSchema = z
   .object({
@@ -30,8 +34,8 @@ export const toolCallItemSchema = z
   .object({
     type: z.literal('tool_call'),
     ...itemBase,
-    callId: z.string().min(1),
-    name: z.string().min(1),
+    callId: nonEmpty,
+    name: nonEmpty,
     arguments: z.string(),
   })
   .strict();
@@ -40,7 +44,7 @@ export const toolResultItemSchema = z
   .object({
     type: z.literal('tool_result'),
     ...itemBase,
-    callId: z.string().min(1),
+    callId: nonEmpty,
     output: z.string(),
     isError: z.boolean().optional(),
   })
@@ -51,10 +55,7 @@ export const reasoningItemSchema = z
     type: z.literal('reasoning'),
     ...itemBase,
     summary: z.string().optional(),
-    provider: z
-      .object({ family: z.string().min(1), data: z.unknown() })
-      .strict()
-      .optional(),
+    provider: z.object({ family: nonEmpty, data: z.unknown() }).strict().optional(),
   })
   .strict();
 
@@ -67,11 +68,11 @@ export const summaryItemSchema = z
   .object({
     type: z.literal('summary'),
     ...itemBase,
-    text: z.string().min(1),
+    text: nonEmpty,
     covers: z
       .object({
-        fromVersion: z.number().int().nonnegative(),
-        toVersion: z.number().int().nonnegative(),
+        fromVersion: count,
+        toVersion: count,
       })
       .strict()
       .refine((covers) => covers.fromVersion <= covers.toVersion, {
@@ -79,25 +80,21 @@ export const summaryItemSchema = z
         path: ['toVersion'],
       }),
     /** The runtime that wrote the summary. */
-    runtimeId: z.string().min(1).optional(),
+    runtimeId: nonEmpty.optional(),
   })
   .strict();
 
-/** The items of transcript v1 (no summaries). */
-export const itemSchemaV1 = z.discriminatedUnion('type', [
+const itemSchemasV1 = [
   messageItemSchema,
   toolCallItemSchema,
   toolResultItemSchema,
   reasoningItemSchema,
-]);
+] as const;
 
-export const itemSchema = z.discriminatedUnion('type', [
-  messageItemSchema,
-  toolCallItemSchema,
-  toolResultItemSchema,
-  reasoningItemSchema,
-  summaryItemSchema,
-]);
+/** The items of transcript v1 (no summaries). */
+export const itemSchemaV1 = z.discriminatedUnion('type', itemSchemasV1);
+
+export const itemSchema = z.discriminatedUnion('type', [...itemSchemasV1, summaryItemSchema]);
 
 export type TextPart = z.infer<typeof textPartSchema>;
 export type ImagePart = z.infer<typeof imagePartSchema>;
@@ -126,4 +123,12 @@ export function textOf(item: MessageItem): string {
     .filter((part): part is TextPart => part.type === 'text')
     .map((part) => part.text)
     .join('');
+}
+
+/** The text of the last assistant message among `items`, or '' when there is none. */
+export function lastAnswerText(items: readonly Item[]): string {
+  const message = items.findLast(
+    (item): item is MessageItem => item.type === 'message' && item.role === 'assistant',
+  );
+  return message ? textOf(message) : '';
 }

@@ -1,9 +1,9 @@
 import * as z from 'zod/v4';
 import { CloudhopError } from './errors.js';
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String).join('.');
-  return path ? `option "${path}": ${issue.message}` : issue.message;
+/** Where a zod issue is, as dotted keys ('' at the root). */
+export function issuePath(issue: { path: PropertyKey[] }): string {
+  return issue.path.map(String).join('.');
 }
 
 /**
@@ -19,19 +19,43 @@ export function parseOptions<S extends z.ZodType>(
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const path = issue.path.map(String).join('.');
-  return failConfig(`${where}: ${describeIssue(issue)}.${hint ? ` ${hint}` : ''}`, path || undefined);
+  const path = issuePath(issue);
+  return failConfig(
+    `${where}: ${path ? `option "${path}": ` : ''}${issue.message}.${hint ? ` ${hint}` : ''}`,
+    path || undefined,
+  );
+}
+
+/** A non-null object: where every duck-typed check starts. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** An object with these methods (duck-typed: a handle from another realm or a polyfill passes too). */
+export function hasMethods(value: unknown, methods: readonly string[]): value is Record<string, unknown> {
+  return isObject(value) && methods.every((method) => typeof value[method] === 'function');
 }
 
 /** An option that must be an object with these methods: a handle the caller made (a store, a client, a pool). */
 export function objectWithMethods<T>(methods: readonly string[], message: string): z.ZodType<T> {
-  return z.custom<T>(
-    (value) =>
-      typeof value === 'object' &&
-      value !== null &&
-      methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function'),
-    message,
-  );
+  return z.custom<T>((value) => hasMethods(value, methods), message);
+}
+
+/** An option that must be a function. */
+export function functionOption<T>(message: string): z.ZodType<T> {
+  return z.custom<T>((value) => typeof value === 'function', message);
+}
+
+export const FIRST_POSITION = "; the session's first item is position 0";
+
+/** Checks a position or a count: a whole number, 0 or more; `hint` follows the message. */
+export function assertCount(where: string, name: string, value: unknown, hint = ''): asserts value is number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    failConfig(
+      `${where}: option "${name}" must be a whole number, 0 or more (got ${typeof value === 'string' ? JSON.stringify(value) : String(value)})${hint}.`,
+      name,
+    );
+  }
 }
 
 export function failConfig(message: string, path?: string): never {

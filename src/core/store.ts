@@ -8,6 +8,14 @@ export interface SessionKey {
 
 export const DEFAULT_NAMESPACE = 'default';
 
+/**
+ * A session key as one string, for in-process maps. The namespace's length comes first, so that
+ * distinct pairs never produce the same string, whatever characters they hold.
+ */
+export function keyString(key: SessionKey): string {
+  return `${String(key.namespace).length}:${key.namespace}:${key.sessionId}`;
+}
+
 /** What a stateful runtime holds on its server for a session. */
 export interface RemoteHandle {
   responseId?: string;

@@ -1,7 +1,8 @@
 import * as z from 'zod/v4';
 import { CloudhopError, storeUnavailable } from './errors.js';
-import { type Item, itemSchema, itemSchemaV1, type SummaryItem } from './items.js';
+import { count, type Item, itemSchema, itemSchemaV1, nonEmpty, type SummaryItem } from './items.js';
 import { KEY_PATTERN, KEY_RULE } from './keys.js';
+import { issuePath } from './options.js';
 import { type Binding, DEFAULT_NAMESPACE, type SessionKey, type SessionStore } from './store.js';
 import { byteLength } from './usage.js';
 
@@ -18,84 +19,62 @@ export const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
 export const MAX_TRANSCRIPT_DEPTH = 64;
 
 const bindingShapeV1 = {
-  runtimeId: z.string().min(1),
-  remote: z
-    .object({ responseId: z.string().min(1).optional(), conversationId: z.string().min(1).optional() })
-    .strict(),
-  syncedVersion: z.number().int().nonnegative(),
+  runtimeId: nonEmpty,
+  remote: z.object({ responseId: nonEmpty.optional(), conversationId: nonEmpty.optional() }).strict(),
+  syncedVersion: count,
 };
 
-const fileShape = {
-  namespace: z.string().regex(KEY_PATTERN),
-  sessionId: z.string().regex(KEY_PATTERN),
-  exportedAt: z.string().min(1),
-};
-
-interface ParsedFile {
-  items: Array<{ type: string }>;
-  bindings: Record<string, { runtimeId: string; syncedVersion: number }>;
-}
-
-function checkBindings(file: ParsedFile, ctx: z.core.$RefinementCtx<unknown>): void {
-  for (const [runtimeId, binding] of Object.entries(file.bindings)) {
-    if (binding.runtimeId !== runtimeId) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['bindings', runtimeId, 'runtimeId'],
-        message: 'must equal its key',
+/**
+ * A transcript of one format. Every binding's key must be its runtimeId and its syncedVersion within
+ * the file's items; a summary is written after the items it condenses, so it can only cover
+ * positions before its own (a v1 file holds no summaries).
+ */
+function transcriptFileSchema<Format extends TranscriptFormat>(
+  format: Format,
+  item: z.ZodType<Item>,
+  binding: z.ZodType<Binding>,
+) {
+  return z
+    .object({
+      format: z.literal(format),
+      namespace: z.string().regex(KEY_PATTERN),
+      sessionId: z.string().regex(KEY_PATTERN),
+      exportedAt: nonEmpty,
+      items: z.array(item),
+      bindings: z.record(z.string(), binding),
+    })
+    .strict()
+    .superRefine((file, ctx) => {
+      const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+      file.items.forEach((item, position) => {
+        if (item.type === 'summary' && item.covers.toVersion > position) {
+          issue(
+            ['items', position, 'covers', 'toVersion'],
+            `is ${item.covers.toVersion}, but a summary at position ${position} covers only items before it (toVersion at most ${position})`,
+          );
+        }
       });
-    }
-    if (binding.syncedVersion > file.items.length) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['bindings', runtimeId, 'syncedVersion'],
-        message: `is beyond the ${file.items.length} items in the file`,
-      });
-    }
-  }
+      for (const [runtimeId, { runtimeId: named, syncedVersion }] of Object.entries(file.bindings)) {
+        if (named !== runtimeId) issue(['bindings', runtimeId, 'runtimeId'], 'must equal its key');
+        if (syncedVersion > file.items.length) {
+          issue(
+            ['bindings', runtimeId, 'syncedVersion'],
+            `is beyond the ${file.items.length} items in the file`,
+          );
+        }
+      }
+    });
 }
-
-/** A summary is written after the items it condenses, so it can only cover positions before its own. */
-function checkSummaries(items: Item[], ctx: z.core.$RefinementCtx<unknown>): void {
-  items.forEach((item, position) => {
-    if (item.type === 'summary' && item.covers.toVersion > position) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['items', position, 'covers', 'toVersion'],
-        message: `is ${item.covers.toVersion}, but a summary at position ${position} covers only items before it (toVersion at most ${position})`,
-      });
-    }
-  });
-}
-
-const transcriptSchemaV1 = z
-  .object({
-    format: z.literal(TRANSCRIPT_FORMAT_V1),
-    ...fileShape,
-    items: z.array(itemSchemaV1),
-    bindings: z.record(z.string(), z.object(bindingShapeV1).strict()),
-  })
-  .strict()
-  .superRefine(checkBindings);
-
-const transcriptSchemaV2 = z
-  .object({
-    format: z.literal(TRANSCRIPT_FORMAT),
-    ...fileShape,
-    items: z.array(itemSchema),
-    bindings: z.record(
-      z.string(),
-      z.object({ ...bindingShapeV1, contextTokens: z.number().int().nonnegative().optional() }).strict(),
-    ),
-  })
-  .strict()
-  .superRefine((file, ctx) => {
-    checkSummaries(file.items, ctx);
-    checkBindings(file, ctx);
-  });
 
 /** Every transcript format `importSession` reads, told apart by `format`. */
-export const transcriptSchema = z.discriminatedUnion('format', [transcriptSchemaV1, transcriptSchemaV2]);
+export const transcriptSchema = z.discriminatedUnion('format', [
+  transcriptFileSchema(TRANSCRIPT_FORMAT_V1, itemSchemaV1, z.object(bindingShapeV1).strict()),
+  transcriptFileSchema(
+    TRANSCRIPT_FORMAT,
+    itemSchema,
+    z.object({ ...bindingShapeV1, contextTokens: count.optional() }).strict(),
+  ),
+]);
 
 interface TranscriptFileBase {
   namespace: string;
@@ -120,13 +99,11 @@ export interface TranscriptFileV1 extends TranscriptFileBase {
 /** Any transcript `importSession` reads; `parseTranscript` returns one. */
 export type TranscriptFile = TranscriptFileV1 | TranscriptFileV2;
 
-function invalid(message: string, path: string): CloudhopError {
+function invalid(message: string, path = ''): CloudhopError {
   return new CloudhopError(
     'transcript_invalid',
     `${message} (at "${path || '<root>'}"). Export the session again with exportSession() or fix that field.`,
-    {
-      path,
-    },
+    { path },
   );
 }
 
@@ -135,18 +112,21 @@ function invalid(message: string, path: string): CloudhopError {
  * MAX_TRANSCRIPT_BYTES of text (strings and keys, UTF-8) — the cap a file given as an object is
  * held to as well. Walked without recursion so a hostile file cannot blow the stack.
  */
-function brokenLimit(value: unknown): 'depth' | 'size' | undefined {
+function brokenLimit(value: unknown): string | undefined {
   const stack: Array<[unknown, number]> = [[value, 0]];
   let bytes = 0;
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
     if (typeof node === 'string') {
       bytes += byteLength(node);
-      if (bytes > MAX_TRANSCRIPT_BYTES) return 'size';
+      if (bytes > MAX_TRANSCRIPT_BYTES) {
+        return `The transcript holds more than ${MAX_TRANSCRIPT_BYTES} bytes of text, over the import limit`;
+      }
       continue;
     }
     if (node === null || typeof node !== 'object') continue;
-    if (depth >= MAX_TRANSCRIPT_DEPTH) return 'depth';
+    if (depth >= MAX_TRANSCRIPT_DEPTH)
+      return `The transcript nests deeper than ${MAX_TRANSCRIPT_DEPTH} levels`;
     const children = Array.isArray(node) ? node : Object.entries(node).flat();
     for (const child of children) stack.push([child, depth + 1]);
   }
@@ -161,28 +141,20 @@ export function parseTranscript(file: unknown): TranscriptFile {
     const bytes = file.length > MAX_TRANSCRIPT_BYTES ? undefined : byteLength(file);
     if (bytes === undefined || bytes > MAX_TRANSCRIPT_BYTES) {
       const size = bytes === undefined ? `${file.length} characters long` : `${bytes} bytes`;
-      throw invalid(`The transcript is ${size}, over the ${MAX_TRANSCRIPT_BYTES}-byte import limit`, '');
+      throw invalid(`The transcript is ${size}, over the ${MAX_TRANSCRIPT_BYTES}-byte import limit`);
     }
     try {
       value = JSON.parse(file);
     } catch (error) {
-      throw invalid(`The transcript is not valid JSON (${(error as Error).message})`, '');
+      throw invalid(`The transcript is not valid JSON (${(error as Error).message})`);
     }
   }
   const broken = brokenLimit(value);
-  if (broken === 'depth') {
-    throw invalid(`The transcript nests deeper than ${MAX_TRANSCRIPT_DEPTH} levels`, '');
-  }
-  if (broken === 'size') {
-    throw invalid(
-      `The transcript holds more than ${MAX_TRANSCRIPT_BYTES} bytes of text, over the import limit`,
-      '',
-    );
-  }
+  if (broken) throw invalid(broken);
   const parsed = transcriptSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw invalid(hintFor(issue, value), issue.path.map(String).join('.'));
+    throw invalid(hintFor(issue, value), issuePath(issue));
   }
   return parsed.data as TranscriptFile;
 }
@@ -202,14 +174,8 @@ function isSummaryInV1(path: PropertyKey[], file: unknown): boolean {
   const [field, position, key] = path;
   if (field !== 'items' || typeof position !== 'number' || key !== 'type') return false;
   // An issue inside the items means the file is an object of a known format with a list of items.
-  const { format, items } = file as { format: unknown; items: unknown[] };
-  const item = items[position];
-  return (
-    format === TRANSCRIPT_FORMAT_V1 &&
-    typeof item === 'object' &&
-    item !== null &&
-    (item as { type?: unknown }).type === 'summary'
-  );
+  const { format, items } = file as { format: unknown; items: Array<{ type?: unknown } | null> };
+  return format === TRANSCRIPT_FORMAT_V1 && items[position]?.type === 'summary';
 }
 
 /** Exports a session as a `cloudhop.transcript/v2` object (JSON.stringify it to write a file). */

@@ -1,6 +1,6 @@
 import * as z from 'zod/v4';
 import { CloudhopError, type CloudhopErrorCode } from '../core/errors.js';
-import { parseOptions } from '../core/options.js';
+import { functionOption, parseOptions } from '../core/options.js';
 import {
   type DispatchContext,
   type Runtime,
@@ -41,12 +41,11 @@ interface Circuit {
 
 const optionsSchema = z
   .object({
-    cooldownMs: z.number().int().min(0).max(86_400_000).optional(),
-    failureThreshold: z.number().int().min(1).max(1000).optional(),
-    now: z
-      .custom<() => number>((value) => typeof value === 'function', 'must be a function returning ms')
-      .optional(),
+    cooldownMs: z.number().int().min(0).max(86_400_000),
+    failureThreshold: z.number().int().min(1).max(1000),
+    now: functionOption<() => number>('must be a function returning ms'),
   })
+  .partial()
   .strict();
 
 /**
@@ -72,9 +71,9 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
   const cooldownMs = parsed.cooldownMs ?? 30_000;
   const failureThreshold = parsed.failureThreshold ?? 3;
   const now = parsed.now ?? Date.now;
-  const circuits = new Map<string, Circuit>(
-    members.map((m) => [m.id, { consecutiveFailures: 0, openUntil: 0, probing: false }]),
-  );
+  const closed = (): Circuit => ({ consecutiveFailures: 0, openUntil: 0, probing: false });
+  const circuits = new Map(members.map((m) => [m.id, closed()]));
+  const circuitOf = (id: string) => circuits.get(id)!;
 
   /**
    * Members whose circuit lets them take a step, in preference order; all of them if every circuit
@@ -84,7 +83,7 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
   function available(probes: Set<string>): Runtime[] {
     const time = now();
     const usable = members.filter((member) => {
-      const circuit = circuits.get(member.id)!;
+      const circuit = circuitOf(member.id);
       if (circuit.openUntil > time) return false;
       if (circuit.consecutiveFailures < failureThreshold) return true;
       if (circuit.probing) return false;
@@ -94,15 +93,15 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
     });
     return usable.length > 0
       ? usable
-      : members.slice().sort((a, b) => circuits.get(a.id)!.openUntil - circuits.get(b.id)!.openUntil);
+      : members.slice().sort((a, b) => circuitOf(a.id).openUntil - circuitOf(b.id).openUntil);
   }
 
   function recordSuccess(member: Runtime): void {
-    circuits.set(member.id, { consecutiveFailures: 0, openUntil: 0, probing: false });
+    circuits.set(member.id, closed());
   }
 
   function recordFailure(member: Runtime): void {
-    const circuit = circuits.get(member.id)!;
+    const circuit = circuitOf(member.id);
     circuit.probing = false;
     circuit.consecutiveFailures += 1;
     // A failed half-open probe (failures already at the threshold) reopens at once.
@@ -128,7 +127,7 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
         } catch (error) {
           // Text already streamed cannot be taken back; a second answer would be mixed into it.
           if (!failsOver(error) || context.shownText()) {
-            circuits.get(member.id)!.probing = false;
+            circuitOf(member.id).probing = false;
             throw error;
           }
           recordFailure(member);
@@ -139,7 +138,7 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
       }
     } finally {
       // Probes claimed for runtimes this step never reached go back for the next step to take.
-      for (const id of probes) circuits.get(id)!.probing = false;
+      for (const id of probes) circuitOf(id).probing = false;
     }
   }
 

@@ -1,4 +1,5 @@
 import { CloudhopError, messageOf } from '../core/errors.js';
+import type { Runtime, StepContext, StepRequest, StepResult } from './runtime.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt (so maxRetries 2 means at most 3 attempts). */
@@ -104,19 +105,13 @@ export function abortable<T>(
   });
 }
 
+/** Waits `ms`, or rejects with the abort error as soon as `signal` fires (and stops the timer). */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
   });
+  return abortable(elapsed, signal).finally(() => clearTimeout(timer));
 }
 
 export interface AttemptOptions {
@@ -168,6 +163,25 @@ export function linkedSignal(
  * Runs `attempt` with the policy's retries. Each attempt gets its own signal that also fires on
  * the per-attempt timeout; a timed-out attempt becomes a retryable `timeout` error.
  */
+/**
+ * One step on `runtime` with the policy's retries; `options.timeoutMs` bounds each attempt and is
+ * passed on to the runtime. `beforeAttempt` runs before every attempt.
+ */
+export function stepWithRetry(
+  runtime: Runtime,
+  request: StepRequest,
+  emit: StepContext['emit'],
+  options: AttemptOptions,
+  beforeAttempt?: () => void,
+): Promise<StepResult> {
+  return withRetry((signal) => {
+    beforeAttempt?.();
+    const context: StepContext = { signal, emit };
+    if (options.timeoutMs !== undefined) context.timeoutMs = options.timeoutMs;
+    return runtime.step(request, context);
+  }, options);
+}
+
 export async function withRetry<T>(
   attempt: (signal: AbortSignal) => Promise<T>,
   options: AttemptOptions,
@@ -185,7 +199,7 @@ export async function withRetry<T>(
             () =>
               new CloudhopError(
                 'timeout',
-                `The request got no complete answer within timeoutMs (${timeoutMs} ms). Raise timeoutMs or check the endpoint.`,
+                `No complete answer within timeoutMs (${timeoutMs} ms). Raise timeoutMs or check the endpoint.`,
                 { runtimeId: options.runtimeId },
               ),
           );

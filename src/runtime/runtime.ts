@@ -1,6 +1,7 @@
 import * as z from 'zod/v4';
 import type { FinishReason, RuntimeEvent } from '../core/events.js';
 import type { Item } from '../core/items.js';
+import { hasMethods } from '../core/options.js';
 import type { RemoteHandle } from '../core/store.js';
 import type { Usage } from '../core/usage.js';
 
@@ -101,10 +102,8 @@ export interface Runtime {
 /** Option validation for anything that takes a runtime (createAgent, failover). */
 export const runtimeSchema = z.custom<Runtime>(
   (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Runtime).step === 'function' &&
-    typeof (value as Runtime).id === 'string' &&
-    ((value as Runtime).kind === 'stateless' || (value as Runtime).kind === 'stateful'),
+    hasMethods(value, ['step']) &&
+    typeof value.id === 'string' &&
+    (value.kind === 'stateless' || value.kind === 'stateful'),
   'must be a runtime such as azureChat({...}), frontier({...}) or scriptedRuntime([...])',
 );

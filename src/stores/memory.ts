@@ -5,10 +5,10 @@ import {
   type AppendOptions,
   type Binding,
   DEFAULT_LOCK_WAIT_MS,
+  keyString,
   type Lease,
   type ListOptions,
   type ListResult,
-  type SessionKey,
   type SessionSnapshot,
   type SessionStore,
 } from '../core/store.js';
@@ -88,8 +88,6 @@ export function memoryStore(): SessionStore {
   const sessions = new Map<string, MemorySession>();
   const leases = new Map<string, HeldLease>();
   let closed = false;
-  // The namespace's length first: distinct pairs can never produce the same key.
-  const keyOf = (key: SessionKey) => `${String(key.namespace).length}:${key.namespace}:${key.sessionId}`;
   const ensureOpen = () => {
     if (closed)
       throw new CloudhopError('store_unavailable', 'This memoryStore was closed; create a new one.');
@@ -105,7 +103,7 @@ export function memoryStore(): SessionStore {
     async load(key, options) {
       const { fromVersion, limit } = parseLoadOptions(options);
       ensureOpen();
-      const session = sessions.get(keyOf(key));
+      const session = sessions.get(keyString(key));
       if (!session) return undefined;
       const from = Math.min(fromVersion, session.version);
       const end = limit === undefined ? session.version : Math.min(session.version, from + limit);
@@ -122,7 +120,7 @@ export function memoryStore(): SessionStore {
 
     async append(key, items, options: AppendOptions) {
       ensureOpen();
-      const mapKey = keyOf(key);
+      const mapKey = keyString(key);
       const existing = sessions.get(mapKey);
       const version = existing?.version ?? 0;
       if (options.lease && !leaseHolds(mapKey, options.lease.token)) throw leaseConflict(key);
@@ -162,7 +160,7 @@ export function memoryStore(): SessionStore {
 
     async lock(key, ttlMs, options = {}) {
       ensureOpen();
-      const mapKey = keyOf(key);
+      const mapKey = keyString(key);
       const waitMs = assertLeaseWait(ttlMs, options.waitMs ?? DEFAULT_LOCK_WAIT_MS);
       const deadline = Date.now() + waitMs;
       for (;;) {
@@ -191,8 +189,8 @@ export function memoryStore(): SessionStore {
 
     async delete(key) {
       ensureOpen();
-      sessions.delete(keyOf(key));
-      leases.delete(keyOf(key));
+      sessions.delete(keyString(key));
+      leases.delete(keyString(key));
     },
 
     async list(options: ListOptions = {}): Promise<ListResult> {

@@ -4,14 +4,14 @@ import type { SessionKey } from '../core/store.js';
 
 /** Errors every store raises with the same codes and wording. */
 
-function sessionLabel(key: SessionKey): string {
+export function sessionLabel(key: SessionKey): string {
   return `session "${key.sessionId}" (namespace "${key.namespace}")`;
 }
 
 export function versionConflict(key: SessionKey, expected: number, actual: number): CloudhopError {
   return new CloudhopError(
     'store_conflict',
-    `The ${sessionLabel(key)} is at version ${actual}, not the expected ${expected}: another writer got there first. Reload the session and retry.`,
+    `The ${sessionLabel(key)} is at version ${actual}, not the expected ${expected}: another writer got there first. Reload it and retry.`,
     { retryable: true },
   );
 }

@@ -1,6 +1,6 @@
 import type * as z from 'zod/v4';
-import { CloudhopError } from '../core/errors.js';
 import type { Item } from '../core/items.js';
+import { assertCount, FIRST_POSITION, failConfig } from '../core/options.js';
 import { DEFAULT_NAMESPACE, type ListOptions, type LoadOptions } from '../core/store.js';
 
 /**
@@ -47,9 +47,8 @@ export function onceUntilSuccess<T>(fn: () => Promise<T>): () => Promise<T> {
  */
 export function parseListOptions(options: ListOptions): { namespace: string; limit: number; cursor: string } {
   const limit = options.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new CloudhopError('invalid_config', `list limit must be a positive integer (got ${limit}).`);
-  }
+  if (!Number.isInteger(limit) || limit < 1)
+    failConfig(`list limit must be a positive integer (got ${limit}).`);
   return { namespace: options.namespace ?? DEFAULT_NAMESPACE, limit, cursor: options.cursor ?? '' };
 }
 
@@ -67,19 +66,10 @@ export function pageOf(ids: string[], limit: number): { ids: string[]; cursor?: 
 export function parseLoadOptions(options: LoadOptions | undefined): { fromVersion: number; limit?: number } {
   const fromVersion = options?.fromVersion ?? 0;
   const limit = options?.limit;
-  if (!Number.isSafeInteger(fromVersion) || fromVersion < 0) {
-    throw new CloudhopError(
-      'invalid_config',
-      `load option fromVersion must be a whole number, 0 or more (got ${String(fromVersion)}): the session's first item is position 0.`,
-    );
-  }
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-    throw new CloudhopError(
-      'invalid_config',
-      `load option limit must be a whole number, 0 or more (got ${String(limit)}); leave it out to read to the end.`,
-    );
-  }
-  return limit === undefined ? { fromVersion } : { fromVersion, limit };
+  assertCount('load', 'fromVersion', fromVersion, FIRST_POSITION);
+  if (limit === undefined) return { fromVersion };
+  assertCount('load', 'limit', limit, '; leave it out to read to the end');
+  return { fromVersion, limit };
 }
 
 /** The last summary among items being appended: the one a store keeps as the session's latest. */
