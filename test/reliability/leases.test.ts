@@ -2,8 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/v4';
 import type { Lease, SessionStore } from '../../src/core/store.js';
@@ -23,6 +21,8 @@ import { scriptedRuntime } from '../../src/testing/index.js';
 import { rejection } from '../helpers/errors.js';
 import {
   DATABASE_URL,
+  deleteRedisKeys,
+  dropSchema,
   postgresAvailable,
   REDIS_URL,
   redisAvailable,
@@ -294,10 +294,7 @@ describe('a process killed mid-turn blocks its session for at most lockTtlMs', (
       try {
         await killedMidTurn('redis', keyPrefix, () => redisStore({ url: REDIS_URL, keyPrefix }));
       } finally {
-        const client = new Redis(REDIS_URL);
-        const keys = await client.keys(`${keyPrefix}*`);
-        if (keys.length > 0) await client.del(...keys);
-        await client.quit();
+        await deleteRedisKeys(keyPrefix);
       }
     },
     60_000,
@@ -312,10 +309,7 @@ describe('a process killed mid-turn blocks its session for at most lockTtlMs', (
           postgresStore({ connectionString: DATABASE_URL, schema }),
         );
       } finally {
-        const client = new pg.Client({ connectionString: DATABASE_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await client.end();
+        await dropSchema(schema);
       }
     },
     60_000,

@@ -3,15 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Item } from '../../src/core/items.js';
 import type { SessionStore } from '../../src/core/store.js';
 import { postgresStore } from '../../src/stores/postgres.js';
 import { redisStore } from '../../src/stores/redis.js';
 import { sqliteStore } from '../../src/stores/sqlite.js';
-import { DATABASE_URL, postgresAvailable, REDIS_URL, redisAvailable, runTag } from './helpers/services.js';
+import {
+  DATABASE_URL,
+  deleteRedisKeys,
+  dropSchema,
+  postgresAvailable,
+  REDIS_URL,
+  redisAvailable,
+  runTag,
+} from './helpers/services.js';
 
 const TURNS_PER_PROCESS = 50;
 const WORKERS = ['alpha', 'beta'];
@@ -78,10 +84,7 @@ describe('two processes running turns on one session', () => {
       try {
         await twoProcessesOnOneSession('redis', keyPrefix, redisStore({ url: REDIS_URL, keyPrefix }));
       } finally {
-        const client = new Redis(REDIS_URL);
-        const keys = await client.keys(`${keyPrefix}*`);
-        if (keys.length > 0) await client.del(...keys);
-        await client.quit();
+        await deleteRedisKeys(keyPrefix);
       }
     },
     180_000,
@@ -98,10 +101,7 @@ describe('two processes running turns on one session', () => {
           postgresStore({ connectionString: DATABASE_URL, schema }),
         );
       } finally {
-        const client = new pg.Client({ connectionString: DATABASE_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await client.end();
+        await dropSchema(schema);
       }
     },
     180_000,

@@ -10,7 +10,15 @@ import { memoryStore } from '../../src/stores/memory.js';
 import { postgresStore } from '../../src/stores/postgres.js';
 import { redisStore } from '../../src/stores/redis.js';
 import { type SqliteDatabase, type SqliteStatement, sqliteStore } from '../../src/stores/sqlite.js';
-import { DATABASE_URL, postgresAvailable, REDIS_URL, redisAvailable, runTag } from './helpers/services.js';
+import {
+  DATABASE_URL,
+  deleteRedisKeys,
+  dropSchema,
+  postgresAvailable,
+  REDIS_URL,
+  redisAvailable,
+  runTag,
+} from './helpers/services.js';
 
 const SESSION_ITEMS = 10_000;
 const key: SessionKey = { namespace: 'windows', sessionId: 'long' };
@@ -168,10 +176,7 @@ const postgresUp = await postgresAvailable();
 describe.skipIf(!postgresUp)('postgresStore', () => {
   const schema = `cloudhop_windows_${runTag()}`;
   afterAll(async () => {
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropSchema(schema);
   });
 
   it('reads a window of a 10,000-item session through the items primary key, never a sequential scan', async () => {
@@ -228,10 +233,7 @@ const redisUp = await redisAvailable();
 describe.skipIf(!redisUp)('redisStore', () => {
   const keyPrefix = `cloudhop-windows-${runTag()}:`;
   afterAll(async () => {
-    const client = new Redis(REDIS_URL);
-    const keys = await client.keys(`${keyPrefix}*`);
-    if (keys.length > 0) await client.del(...keys);
-    await client.quit();
+    await deleteRedisKeys(keyPrefix);
   });
 
   it('reads a window of a 10,000-item session with LRANGE over the window only', async () => {

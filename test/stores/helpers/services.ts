@@ -67,3 +67,25 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** Deletes every key a test wrote under its own prefix. */
+export async function deleteRedisKeys(keyPrefix: string, url = REDIS_URL): Promise<void> {
+  const client = new Redis(url);
+  try {
+    const keys = await client.keys(`${keyPrefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+  } finally {
+    await client.quit();
+  }
+}
+
+/** Drops a schema a test made, with everything in it. */
+export async function dropSchema(schema: string, url = DATABASE_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
