@@ -116,15 +116,15 @@ export function summaryMessage(summary: SummaryItem): Item {
  * call at or after it; a result whose call lies further back (or nowhere) keeps the start after it.
  */
 export class CutTracker {
-  /** Call ids of results seen whose call has not been seen yet. */
-  private readonly open = new Map<string, true>();
+  /** Call ids of results seen whose call has not been seen yet; made at the first result. */
+  private open: Set<string> | undefined;
 
   /** Feed items from the newest back; returns whether a context may start at the item just fed. */
   feed(item: Item): boolean {
-    if (item.type === 'tool_result') this.open.set(item.callId, true);
+    if (item.type === 'tool_result') (this.open ??= new Set()).add(item.callId);
     // Each result belongs to the nearest call before it with its id: some servers reuse ids
     // (`call_0`) across responses, so meeting the call closes every result with that id.
-    else if (item.type === 'tool_call') this.open.delete(item.callId);
-    return this.open.size === 0;
+    else if (item.type === 'tool_call') this.open?.delete(item.callId);
+    return this.open === undefined || this.open.size === 0;
   }
 }

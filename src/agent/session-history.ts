@@ -90,10 +90,13 @@ export class SessionHistory {
     return this.window[position - this.windowFrom]!;
   }
 
-  /** The items at [from, version), read from the store as far as they are not read yet. */
-  async since(from: number): Promise<Item[]> {
-    await this.readFrom(from);
-    return this.window.slice(from - this.windowFrom);
+  /**
+   * The items at [from, version), read from the store as far as they are not read yet. Synchronous
+   * when they are: most steps need nothing new, and this runs on every step.
+   */
+  since(from: number): Item[] | Promise<Item[]> {
+    const slice = () => this.window.slice(from - this.windowFrom);
+    return from >= this.windowFrom ? slice() : this.readFrom(from).then(slice);
   }
 
   /** Makes sure the items from `position` on are read: one windowed load of just the missing part. */
@@ -108,25 +111,33 @@ export class SessionHistory {
    * Walks back from the newest item to `floor`, reading pages as it goes, and returns the earliest
    * valid start whose history still `fits` (given the items counted and their tokens). Summary
    * items are skipped: the latest one reaches the model separately, older ones are superseded.
+   * Synchronous while the walk stays within what is read.
    */
-  async newestWithin(floor: number, fits: (items: number, tokens: number) => boolean): Promise<HistoryStart> {
+  newestWithin(
+    floor: number,
+    fits: (items: number, tokens: number) => boolean,
+  ): HistoryStart | Promise<HistoryStart> {
     const cuts = new CutTracker();
     let best: HistoryStart = { start: this.version, reachedFloor: this.version <= floor, tokens: 0 };
     let items = 0;
     let tokens = 0;
-    for (let position = this.version - 1; position >= floor; position--) {
-      if (position < this.windowFrom) await this.readBack(floor);
-      const item = this.at(position);
-      const valid = cuts.feed(item);
-      if (item.type !== 'summary') {
-        items += 1;
-        tokens += estimateTokens(item);
-        if (!fits(items, tokens)) return { ...best, reachedFloor: false };
+    let position = this.version - 1;
+    const walk = (): HistoryStart | Promise<HistoryStart> => {
+      for (; position >= floor; position--) {
+        if (position < this.windowFrom) return this.readBack(floor).then(walk);
+        const item = this.at(position);
+        const valid = cuts.feed(item);
+        if (item.type !== 'summary') {
+          items += 1;
+          tokens += estimateTokens(item);
+          if (!fits(items, tokens)) return { ...best, reachedFloor: false };
+        }
+        if (valid) best = { start: position, reachedFloor: position === floor, tokens };
       }
-      if (valid) best = { start: position, reachedFloor: position === floor, tokens };
-    }
-    // Reached the floor within budget, but a dangling result may have kept the start later.
-    return { ...best, reachedFloor: true };
+      // Reached the floor within budget, but a dangling result may have kept the start later.
+      return { ...best, reachedFloor: true };
+    };
+    return walk();
   }
 
   /**

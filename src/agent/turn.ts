@@ -358,14 +358,18 @@ export async function runTurn(
       const current = withoutSummaries(turnItems);
       const lead = summary ? [summaryMessage(summary)] : [];
       const fixedTokens = config.requestOverheadTokens + tokensOf(current) + tokensOf(lead);
-      const { start } = await history.newestWithin(
+      // Awaited only when a page had to be read: this runs before every stateless request.
+      const found = history.newestWithin(
         summary?.covers.toVersion ?? 0,
         (items, tokens) =>
           (budget.maxItems === undefined || items + current.length <= budget.maxItems) &&
           tokens + fixedTokens <= maxTokens,
       );
-      return lead.concat(withoutSummaries(await history.since(start)), current);
+      const { start } = found instanceof Promise ? await found : found;
+      const read = history.since(start);
+      return lead.concat(withoutSummaries(read instanceof Promise ? await read : read), current);
     };
+
     /**
      * A new remote session is seeded with half of what would rebase it, so that it has room to grow
      * for many turns before it is rebased again (the server counts tokens its own way).
@@ -402,7 +406,7 @@ export async function runTurn(
         if (state.remote.conversationId) touchedConversations.add(member.id);
         return request;
       }
-      await compactIfDue();
+      if (budget.compaction) await compactIfDue();
       request.items =
         member.kind === 'stateful'
           ? await seedView()
