@@ -121,7 +121,10 @@ export class CutTracker {
 
   /** Feed items from the newest back; returns whether a context may start at the item just fed. */
   feed(item: Item): boolean {
-    if (item.type === 'tool_result') (this.open ??= new Set()).add(item.callId);
+    if (item.type === 'tool_result') {
+      this.open ??= new Set();
+      this.open.add(item.callId);
+    }
     // Each result belongs to the nearest call before it with its id: some servers reuse ids
     // (`call_0`) across responses, so meeting the call closes every result with that id.
     else if (item.type === 'tool_call') this.open?.delete(item.callId);
