@@ -294,6 +294,45 @@ describe('long sessions: the agent reads only what the step needs', () => {
   });
 });
 
+describe('long sessions: a store that fails or answers half while a turn reads back', () => {
+  /** Fails (or shortens) every load that reads items back, after the head has been read. */
+  function faultyPages(fault: 'throw' | 'half') {
+    const inner = memoryStore();
+    let armed = false;
+    const store = Object.assign(Object.create(inner) as typeof inner, {
+      processLocal: true,
+      async load(sessionKey: SessionKey, options?: { fromVersion?: number; limit?: number }) {
+        const snapshot = await inner.load(sessionKey, options);
+        if (!armed || !options?.limit) return snapshot;
+        if (fault === 'throw') throw new Error('connection reset while reading a page');
+        return (
+          snapshot && { ...snapshot, items: snapshot.items.slice(0, Math.floor(snapshot.items.length / 2)) }
+        );
+      },
+    });
+    return { inner, store, arm: (on: boolean) => (armed = on) };
+  }
+
+  for (const [fault, code] of [
+    ['throw', 'store_unavailable'],
+    ['half', 'store_conflict'],
+  ] as const) {
+    it(`a page read that ${fault === 'throw' ? 'fails' : 'comes back short'} fails the turn with ${code}; nothing is committed, the next turn works`, async () => {
+      const { inner, store, arm } = faultyPages(fault);
+      await seedSession(inner, key('faulty'), conversationItems(300));
+      const runtime = scriptedRuntime(['never sent', 'fine']);
+      const agent = createAgent({ runtime, store, context: { maxInputTokens: 3_000 } });
+      arm(true);
+      const error = await rejection(agent.run('Hi', { session: 'faulty' }));
+      expect(error.code).toBe(code);
+      expect(runtime.requests).toHaveLength(0);
+      expect((await inner.load(key('faulty'), { limit: 0 }))!.version).toBe(300);
+      arm(false);
+      expect((await agent.run('Hi again', { session: 'faulty' })).sessionVersion).toBe(302);
+    });
+  }
+});
+
 describe('long sessions: a model whose window is smaller than the budget', () => {
   const tooLong = () =>
     new CloudhopError('context_length_exceeded', 'This model maximum context length is 1500 tokens.', {

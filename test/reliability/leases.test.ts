@@ -134,6 +134,20 @@ describe('leases renew while a turn runs', () => {
     await agent.close();
   });
 
+  it('renewals that hang (a frozen store) end the turn once lockTtlMs has passed', async () => {
+    const store = withRenewal(
+      sqliteStore({ path: join(dir, 'frozen.db') }),
+      () => new Promise<void>(() => {}),
+    );
+    const parts = slowToolAgentParts(TTL_MS * 1.3);
+    const agent = createAgent({ runtime: parts.runtime, store, tools: [parts.slow], lockTtlMs: TTL_MS });
+    const error = await rejection(agent.run('Run the slow job', { session: 'frozen' }));
+    expect(error.code).toBe('store_conflict');
+    expect(parts.runtime.requests).toHaveLength(1);
+    expect(await agent.session('frozen').version()).toBe(0);
+    await agent.close();
+  });
+
   it('a conversation binding a failed turn touched is reset even when the lease was lost', async () => {
     const inner = sqliteStore({ path: join(dir, 'conversation.db') });
     let refuse = false;
