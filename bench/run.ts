@@ -1,13 +1,13 @@
 // `npm run bench`: cloudhop's overhead against the raw openai client on one local server, checked
 // against the budgets in DESIGN.md; plus bytes per turn, import cost and bundle sizes.
 // A benchmark, never a test: it prints ratios and exits non-zero when a budget is missed.
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { measureBundles } from './bundles.js';
 import { measureBytesPerTurn } from './bytes-per-turn.js';
-import { type Case, interleave, ratioInterval, type Stats, stats } from './measure.js';
+import { type Case, interleave, ratioInterval, type Stats, startServer, stats } from './measure.js';
 
 // What users run is the built package: measure dist/, built afresh from this tree.
 execFileSync('npm', ['run', 'build'], {
@@ -33,17 +33,6 @@ const CONCURRENT_SESSIONS = 64;
 const THROUGHPUT_ROUNDS = 5;
 // The core bundle's budget is DESIGN.md's for the second wave, now under way (30 KB before it).
 const BUDGET = { run: 1.1, firstDelta: 1.05, coreKb: 36 };
-
-async function startServer(): Promise<{ url: string; process: ChildProcess }> {
-  const child = fork(fileURLToPath(new URL('./server.mjs', import.meta.url)), [], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once('data', (data: Buffer) => resolve(data.toString().trim()));
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, process: child };
-}
 
 /** The ratio of two cases' medians and its 95% interval from this run's samples. */
 function ratioText(base: Stats, measured: Stats): string {

@@ -1,25 +1,7 @@
-/**
- * `npm run bench:sessions`: does a turn cost the same at item 10 and at item 100,000?
- *
- * Per store, the median time of a whole `agent.run` on sessions holding 10, 1,000, 10,000 and
- * 100,000 items (rounds of user message, tool call, tool result and answer, ~300 characters each),
- * interleaved so machine drift hits every size alike:
- *   - stateful: a Responses runtime whose handle is current (a turn needs only its new input);
- *   - stateless: a chat runtime with `context: { maxInputTokens: 8000 }` (a turn reads back the
- *     newest items that fit).
- * Budgets: stateful at 10,000 ≤ 1.3× at 10 on every store (DESIGN.md); stateless at 100,000 ≤ 1.3×
- * at 1,000, once the budget is full a longer session costs no more. It also prints the request
- * bytes of the first turn of a 10,000-item session on a stateful runtime without a handle (a move),
- * which must stay within the context budget like a stateless request, and the heap an idle session
- * holds in memoryStore. Redis and Postgres come from REDIS_URL / DATABASE_URL; a store that cannot
- * be reached is skipped with the reason. A benchmark, never a test: it exits 1 when a budget is missed.
- */
-import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createAgent, memoryStore, type Runtime, type SessionKey, type SessionStore } from '../src/index.js';
 import { openaiChat, openaiResponses } from '../src/openai.js';
@@ -27,6 +9,7 @@ import { postgresStore } from '../src/stores/postgres.js';
 import { redisStore } from '../src/stores/redis.js';
 import { sqliteStore } from '../src/stores/sqlite.js';
 import { conversationItems, seedSession } from '../test/helpers/long-session.js';
+import { startServer } from './measure.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -41,17 +24,6 @@ const IDLE_SESSION_ITEMS = 20;
 const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const namespace = `bench-sessions-${tag}`;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-async function startServer(): Promise<{ url: string; process: ChildProcess }> {
-  const child = fork(fileURLToPath(new URL('./server.mjs', import.meta.url)), [], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once('data', (data: Buffer) => resolve(data.toString().trim()));
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, process: child };
-}
 
 interface StoreRow {
   store: string;
