@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { createAgent, memoryStore, type Runtime, type SessionKey, type SessionStore } from '../src/index.js';
 import { openaiChat, openaiResponses } from '../src/openai.js';
 import { postgresStore } from '../src/stores/postgres.js';
 import { redisStore } from '../src/stores/redis.js';
 import { sqliteStore } from '../src/stores/sqlite.js';
 import { conversationItems, seedSession } from '../test/helpers/long-session.js';
+import { dropSchema } from '../test/stores/helpers/services.js';
 import { startServer } from './measure.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -150,10 +150,7 @@ try {
   server.process.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
   if (rows.find((row) => row.store === 'postgres' && !row.skipped)) {
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropSchema(schema, DATABASE_URL);
   }
 }
 
