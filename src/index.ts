@@ -32,6 +32,7 @@ export type {
   Binding,
   Lease,
   ListOptions,
+  LockOptions,
   ListResult,
   LoadOptions,
   RemoteHandle,

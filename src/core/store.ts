@@ -41,6 +41,11 @@ export interface LoadOptions {
   fromVersion?: number;
   /** Read at most this many items from `fromVersion` on; 0 reads only the head (version, bindings, summary). */
   limit?: number;
+  /**
+   * The turn's signal. A store may stop waiting (a busy file, a retry) once it fires; the agent
+   * stops waiting for the store either way.
+   */
+  signal?: AbortSignal;
 }
 
 export interface SessionSnapshot {
@@ -73,8 +78,18 @@ export interface Lease {
 export interface AppendOptions {
   expectedVersion: number;
   binding?: Binding;
+  /** More bindings written in the same atomic append (an import carries one per runtime). */
+  bindings?: Binding[];
   /** When given, the append is refused (store_conflict) if this lease expired or was taken over. */
   lease?: Lease;
+  /** The turn's signal: a store that has not started writing when it fires writes nothing. */
+  signal?: AbortSignal;
+}
+
+export interface LockOptions {
+  waitMs?: number;
+  /** The turn's signal: a store stops waiting for the lease once it fires. */
+  signal?: AbortSignal;
 }
 
 export interface ListOptions {
@@ -102,7 +117,7 @@ export interface SessionStore {
   /** The head (version, bindings, latest summary) and a window of items; undefined for a session never written. */
   load(key: SessionKey, options?: LoadOptions): Promise<SessionSnapshot | undefined>;
   append(key: SessionKey, items: Item[], options: AppendOptions): Promise<number>;
-  lock(key: SessionKey, ttlMs: number, options?: { waitMs?: number }): Promise<Lease>;
+  lock(key: SessionKey, ttlMs: number, options?: LockOptions): Promise<Lease>;
   delete(key: SessionKey): Promise<void>;
   list(options?: ListOptions): Promise<ListResult>;
   close(): Promise<void>;
