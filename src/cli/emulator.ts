@@ -56,25 +56,24 @@ function listenFailure(error: unknown, options: EmulatorCommandOptions): Error {
 }
 
 function banner(emulator: Emulator): string {
-  const { url } = emulator;
+  const { url, azureEndpoint, openaiBaseURL, bedrockEndpoint } = emulator;
   return `cloudhop emulator listening on ${url} (HTTP/1.1 and HTTP/2)
 
-Point the runtimes at it (any non-empty key is accepted):
-  azureChat / azureResponses
-    export AZURE_OPENAI_ENDPOINT=${emulator.azureEndpoint}
+Point the runtimes at it (any non-empty key is accepted). These read the environment:
+  azureChat({ deployment: 'gpt-4o' })
+    export AZURE_OPENAI_ENDPOINT=${azureEndpoint}
     export AZURE_OPENAI_API_KEY=emulator
-    export OPENAI_API_VERSION=2024-10-21
-  openaiChat / openaiResponses
-    export OPENAI_BASE_URL=${emulator.openaiBaseURL}
+  openaiChat({ model: 'gpt-4o' })
+    export OPENAI_BASE_URL=${openaiBaseURL}
     export OPENAI_API_KEY=emulator
-  bedrockConverse
-    export AWS_ENDPOINT_URL_BEDROCK_RUNTIME=${emulator.bedrockEndpoint}
-    export AWS_REGION=us-east-1
+  bedrockConverse({ region: 'us-east-1', model: 'amazon.nova-lite-v1:0' })
+    export AWS_ENDPOINT_URL_BEDROCK_RUNTIME=${bedrockEndpoint}
     export AWS_ACCESS_KEY_ID=emulator
     export AWS_SECRET_ACCESS_KEY=emulator
-  frontier: pass baseURL: '${emulator.openaiBaseURL}'
-(The AzureOpenAI client prefers OPENAI_BASE_URL to AZURE_OPENAI_ENDPOINT: export the Azure and the OpenAI
-group in different shells.)
+These take the URL as an option:
+  azureResponses({ endpoint: '${azureEndpoint}', model: 'gpt-4o', apiKey: 'emulator' })
+  openaiResponses({ baseURL: '${openaiBaseURL}', model: 'gpt-5.4', apiKey: 'emulator' })
+  frontier({ region: 'us-east-1', model: 'openai.gpt-5.4', baseURL: '${openaiBaseURL}', auth: { apiKey: 'emulator' } })
 
 Stats: GET ${url}/_emulator/stats   Faults: POST/DELETE ${url}/_emulator/faults
 Press Ctrl-C to stop.

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
@@ -171,6 +172,8 @@ export interface EmulatorServer {
 
 export function createEmulatorServer({ services, faults, stats }: EmulatorServerDeps): EmulatorServer {
   const closing = new AbortController();
+  // Every request waiting out a latency fault listens for close, and there can be any number.
+  setMaxListeners(Number.POSITIVE_INFINITY, closing.signal);
   const sockets = new Set<net.Socket>();
 
   async function send(exchange: Exchange, reply: Reply, cutAfterChunks?: number): Promise<void> {

@@ -239,3 +239,68 @@ describe('Bedrock request checks', () => {
     client.destroy();
   });
 });
+
+describe('Bedrock tool names and ids in the history', () => {
+  const history = (name: string, toolUseId = 'tooluse_kZJMlvQmRJ6eAyJE5GIl7Q'): Message[] => [
+    { role: 'user', content: [{ text: 'What is the most popular song on WZPZ?' }] },
+    { role: 'assistant', content: [{ toolUse: { toolUseId, name, input: { sign: 'WZPZ' } } }] },
+    { role: 'user', content: [{ toolResult: { toolUseId, content: [{ text: 'Elemental Hotel' }] } }] },
+  ];
+  const topSong: Tool[] = [
+    { toolSpec: { name: 'top_song', inputSchema: { json: { type: 'object' } as never } } },
+  ];
+
+  it.each([
+    [
+      'a name with a dot',
+      'functions.lookup',
+      'messages.1.content.0.toolUse.name',
+      'regular expression pattern',
+    ],
+    [
+      'a name over 64 characters',
+      'x'.repeat(65),
+      'messages.1.content.0.toolUse.name',
+      'length less than or equal to 64',
+    ],
+  ])(
+    'rejects a toolUse with %s, as Bedrock does, even when toolConfig is fine',
+    async (_, name, where, rule) => {
+      const client = bedrockClient(emu);
+      const error = await client
+        .send(
+          new ConverseCommand({ modelId: MODEL, toolConfig: { tools: topSong }, messages: history(name) }),
+        )
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationException);
+      expect((error as ValidationException).message).toContain(where);
+      expect((error as ValidationException).message).toContain(rule);
+      client.destroy();
+    },
+  );
+
+  it('rejects a toolUseId outside [a-zA-Z0-9_-], as the Smithy model does', async () => {
+    const client = bedrockClient(emu);
+    const error = await client
+      .send(
+        new ConverseCommand({
+          modelId: MODEL,
+          toolConfig: { tools: topSong },
+          messages: history('top_song', 'functions.top_song:0'),
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationException);
+    expect((error as ValidationException).message).toContain('messages.1.content.0.toolUse.toolUseId');
+    client.destroy();
+  });
+
+  it('accepts the AWS user-guide history with its tooluse_ id', async () => {
+    const client = bedrockClient(emu);
+    const answer = await client.send(
+      new ConverseCommand({ modelId: MODEL, toolConfig: { tools: topSong }, messages: history('top_song') }),
+    );
+    expect(answer.stopReason).toBe('end_turn');
+    client.destroy();
+  });
+});

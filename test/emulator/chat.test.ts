@@ -102,6 +102,23 @@ describe('chat completions with the openai client', () => {
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('stop');
   });
 
+  it('names its system_fingerprint as a string, as OpenAI does, in the completion and in every chunk', async () => {
+    // CreateChatCompletionResponse and CreateChatCompletionStreamResponse type it as a string.
+    const request = { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello' }] };
+    const completion = await readJson(await post(emu, '/v1/chat/completions', request));
+    expect(completion.system_fingerprint).toMatch(/^fp_[0-9a-f]{10}$/);
+    const stream = await post(emu, '/v1/chat/completions', {
+      ...request,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks = parseSse(await stream.text()).filter((event) => event.data !== '[DONE]');
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const chunk of chunks) {
+      expect(JSON.parse(chunk.data).system_fingerprint).toBe(completion.system_fingerprint);
+    }
+  });
+
   it('calls a tool the user names, with arguments built from its schema, then uses its result', async () => {
     const client = openaiClient(emu);
     const first = await client.chat.completions.create({

@@ -1,10 +1,18 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { bedrockConverse, frontier } from '../../src/aws.js';
+import { azureChat, azureResponses } from '../../src/azure.js';
 import { runEmulatorCommand } from '../../src/cli/emulator.js';
+import { createItem, type MessageItem } from '../../src/core/items.js';
 import { startEmulator } from '../../src/emulator/index.js';
+import { openaiChat, openaiResponses } from '../../src/openai.js';
+import type { Runtime } from '../../src/runtime/runtime.js';
 import { readJson } from './helpers.js';
+
+const user = (text: string) =>
+  createItem<MessageItem>({ type: 'message', role: 'user', content: [{ type: 'text', text }] });
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -55,6 +63,41 @@ describe('cloudhop emulator (CLI)', () => {
       await expect(fetch(`${url}/_emulator/stats`)).rejects.toThrow();
     },
   );
+
+  it('tells how to set up each runtime, and each one set up that way answers from the emulator and names it', async () => {
+    const cli = startCli(['--port', '0']);
+    try {
+      const url = await cli.listening;
+      const banner = cli.output();
+      for (const [, name, value] of banner.matchAll(/^ +export (\w+)=(\S+)$/gm)) vi.stubEnv(name!, value!);
+      const factories = { azureChat, openaiChat, bedrockConverse, azureResponses, openaiResponses, frontier };
+      const calls = [...banner.matchAll(/^ {2}(\w+\(.*\))$/gm)].map((match) => match[1]!);
+      expect(calls.map((call) => call.split('(')[0]).sort()).toEqual(Object.keys(factories).sort());
+
+      for (const call of calls) {
+        // Runs the line exactly as printed, with the factories in scope.
+        const runtime: Runtime = new Function(...Object.keys(factories), `return ${call};`)(
+          ...Object.values(factories),
+        );
+        try {
+          expect(runtime.id).toContain(new URL(url).host);
+          const result = await runtime.step(
+            { items: [user('My name is Ada.')], tools: [], stream: false },
+            { signal: new AbortController().signal, emit() {} },
+          );
+          expect(JSON.stringify(result.items)).toContain('Ada');
+        } finally {
+          await runtime.close?.();
+        }
+      }
+      const { routes } = await readJson(await fetch(`${url}/_emulator/stats`));
+      expect([routes.chat.requests, routes.responses.requests, routes.converse.requests]).toEqual([2, 3, 1]);
+    } finally {
+      vi.unstubAllEnvs();
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+  });
 
   it('throws a one-line error for a bad flag or value', async () => {
     await expect(runEmulatorCommand(['--verbose'])).rejects.toThrow(/^unknown option '--verbose'/);

@@ -130,6 +130,25 @@ describe('latency, cut streams and dropped state', () => {
     expect((await slow).output_text).toBe('Echo: slow (context: 1 message)');
   });
 
+  it('holds 20 requests under a latency fault at once without a MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      emu.faults.set({ route: 'chat', latencyMs: 50 });
+      const request = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] };
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, () => post(emu, '/v1/chat/completions', request)),
+      );
+      expect(replies.map((reply) => reply.status)).toEqual(Array(20).fill(200));
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
   it('cuts a chat stream after N chunks', async () => {
     emu.faults.set({ route: 'chat', cutAfterChunks: 2, count: 1 });
     const stream = await openaiClient(emu).chat.completions.create({

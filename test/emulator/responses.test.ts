@@ -47,6 +47,29 @@ describe('Responses API', () => {
     });
   });
 
+  it('reports usage with every field of ResponseUsage, cache_write_tokens included, also in the stream', async () => {
+    const usage = {
+      input_tokens: expect.any(Number),
+      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+      output_tokens: expect.any(Number),
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: expect.any(Number),
+    };
+    const created = await readJson(
+      await post(emu, '/v1/responses', { model: 'gpt-5.4', input: 'Hello usage' }),
+    );
+    expect(created.usage).toEqual(usage);
+    const streamed = await post(emu, '/v1/responses', {
+      model: 'gpt-5.4',
+      input: 'Hello usage',
+      stream: true,
+    });
+    const completed = parseSse(await streamed.text())
+      .map((event) => JSON.parse(event.data))
+      .find((event) => event.type === 'response.completed');
+    expect(completed.response.usage).toEqual(usage);
+  });
+
   it('rebuilds the context from a previous_response_id chain held by the server', async () => {
     const first = await client.responses.create({ model: 'gpt-5.4', input: 'My name is Ada.' });
     expect(first.output_text).toBe('Nice to meet you, Ada. (context: 1 message)');

@@ -1,13 +1,7 @@
 import * as z from 'zod/v4';
-import { bedrockError, invalidRequest, parseBody } from '../errors.js';
-import {
-  jsonReply,
-  type Reply,
-  ReplyError,
-  type RouteDefinition,
-  type RouteInput,
-  type RouteServices,
-} from '../http.js';
+import { invalidRequest, parseBody } from '../errors.js';
+import { eventStreamMessage } from '../event-stream.js';
+import { jsonReply, type Reply, type RouteDefinition, type RouteInput, type RouteServices } from '../http.js';
 import { newIds } from '../ids.js';
 import {
   argumentFragments,
@@ -19,16 +13,25 @@ import {
   textDeltas,
 } from '../model.js';
 
+/**
+ * ToolName and ToolUseId share one constraint in the Smithy model, checked wherever they appear:
+ * tool specs, `toolChoice`, and the toolUse / toolResult blocks of the history.
+ */
+const toolIdentifier = z
+  .string()
+  .max(64, { message: 'Member must have length less than or equal to 64' })
+  .regex(/^[a-zA-Z0-9_-]+$/, { message: 'Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+' });
+
 /** A content block is a union: exactly one member set. */
 const contentBlock = z
   .looseObject({
     text: z.string().optional(),
     toolUse: z
-      .looseObject({ toolUseId: z.string().min(1).max(64), name: z.string(), input: z.unknown() })
+      .looseObject({ toolUseId: toolIdentifier, name: toolIdentifier, input: z.unknown() })
       .optional(),
     toolResult: z
       .looseObject({
-        toolUseId: z.string().min(1).max(64),
+        toolUseId: toolIdentifier,
         content: z.array(z.looseObject({ text: z.string().optional(), json: z.unknown().optional() })),
         status: z.enum(['success', 'error']).optional(),
       })
@@ -42,9 +45,7 @@ const messageSchema = z.looseObject({
 });
 
 const toolSpec = z.looseObject({
-  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, {
-    message: 'Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+',
-  }),
+  name: toolIdentifier,
   description: z.string().optional(),
   inputSchema: z.looseObject({ json: z.record(z.string(), z.unknown()) }),
 });
@@ -67,7 +68,7 @@ const converseBody = z.looseObject({
         .looseObject({
           auto: z.looseObject({}).optional(),
           any: z.looseObject({}).optional(),
-          tool: z.looseObject({ name: z.string() }).optional(),
+          tool: z.looseObject({ name: toolIdentifier }).optional(),
         })
         .optional(),
     })
@@ -240,33 +241,6 @@ async function converse(input: RouteInput, services: RouteServices): Promise<Rep
   );
 }
 
-interface FrameCodec {
-  encode(message: {
-    headers: Record<string, { type: 'string'; value: string }>;
-    body: Uint8Array;
-  }): Uint8Array;
-}
-
-let codec: Promise<FrameCodec> | undefined;
-
-/** Loaded on first use, so the emulator runs without the AWS packages until a stream is asked for. */
-function eventStreamCodec(): Promise<FrameCodec> {
-  codec ??= Promise.all([import('@smithy/eventstream-codec'), import('@smithy/util-utf8')]).then(
-    ([{ EventStreamCodec }, { toUtf8, fromUtf8 }]) => new EventStreamCodec(toUtf8, fromUtf8),
-    () => {
-      codec = undefined;
-      throw new ReplyError(
-        bedrockError(
-          500,
-          'converse-stream needs the packages @smithy/eventstream-codec and @smithy/util-utf8: install them next to cloudhop.',
-          'InternalServerException',
-        ),
-      );
-    },
-  );
-  return codec;
-}
-
 const PADDING = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /**
@@ -277,21 +251,14 @@ const PADDING = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
  */
 async function converseStream(input: RouteInput, services: RouteServices): Promise<Reply> {
   const { outcome, toolUseIds: ids, startedAt } = await runTurn(input, services, true);
-  const frameCodec = await eventStreamCodec();
   const encoder = new TextEncoder();
   const frames: Uint8Array[] = [];
   const frame = (eventType: string, payload: Record<string, unknown>) =>
     frames.push(
-      frameCodec.encode({
-        headers: {
-          ':event-type': { type: 'string', value: eventType },
-          ':content-type': { type: 'string', value: 'application/json' },
-          ':message-type': { type: 'string', value: 'event' },
-        },
-        body: encoder.encode(
-          JSON.stringify({ ...payload, p: PADDING.slice(0, 1 + ((frames.length * 7) % 40)) }),
-        ),
-      }),
+      eventStreamMessage(
+        { ':event-type': eventType, ':content-type': 'application/json', ':message-type': 'event' },
+        encoder.encode(JSON.stringify({ ...payload, p: PADDING.slice(0, 1 + ((frames.length * 7) % 40)) })),
+      ),
     );
 
   frame('messageStart', { role: 'assistant' });

@@ -224,11 +224,18 @@ function usageOf(outcome: ModelOutcome) {
   };
 }
 
+/**
+ * OpenAI names its backend configuration in every completion and chunk, as a string (the spec's
+ * CreateChatCompletionResponse); Azure's recorded streams carry null there.
+ */
+const OPENAI_SYSTEM_FINGERPRINT = 'fp_c10d4a7e05';
+
 interface Completion {
   id: string;
   created: number;
   model: string;
   azure: boolean;
+  systemFingerprint: string | null;
   outcome: ModelOutcome;
   toolCallIds: string[];
 }
@@ -253,7 +260,7 @@ function completionBody(completion: Completion): Record<string, unknown> {
     object: 'chat.completion',
     created: completion.created,
     model: completion.model,
-    system_fingerprint: null,
+    system_fingerprint: completion.systemFingerprint,
     choices: [
       {
         index: 0,
@@ -280,7 +287,7 @@ function completionChunks(completion: Completion, includeUsage: boolean): string
     object: 'chat.completion.chunk',
     created: completion.created,
     model: completion.model,
-    system_fingerprint: null,
+    system_fingerprint: completion.systemFingerprint,
     choices: [
       {
         index: 0,
@@ -337,7 +344,7 @@ function completionChunks(completion: Completion, includeUsage: boolean): string
         object: 'chat.completion.chunk',
         created: completion.created,
         model: completion.model,
-        system_fingerprint: null,
+        system_fingerprint: completion.systemFingerprint,
         choices: [],
         usage: usageOf(outcome),
       }),
@@ -379,6 +386,7 @@ async function createCompletion(
     created: unixSeconds(),
     model: context.model,
     azure: input.vendor === 'azure',
+    systemFingerprint: input.vendor === 'azure' ? null : OPENAI_SYSTEM_FINGERPRINT,
     outcome,
     toolCallIds: outcome.kind === 'tool_calls' ? outcome.calls.map(() => newIds.call()) : [],
   };

@@ -292,7 +292,7 @@ async function createResponse(input: RouteInput, services: RouteServices): Promi
     truncation: 'disabled',
     usage: {
       input_tokens: outcome.usage.inputTokens,
-      input_tokens_details: { cached_tokens: 0 },
+      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
       output_tokens: outcome.usage.outputTokens,
       output_tokens_details: { reasoning_tokens: 0 },
       total_tokens: outcome.usage.inputTokens + outcome.usage.outputTokens,

@@ -150,11 +150,14 @@ export function toCloudhopError(
       );
   }
 
-  if (
-    status === undefined &&
-    (NETWORK_ERROR_CODE.test(sdkError.code ?? '') || NETWORK_ERROR_MESSAGE.test(message))
-  ) {
-    return unavailable(`Could not reach Bedrock in ${context.target}`);
+  if (NETWORK_ERROR_CODE.test(sdkError.code ?? '') || NETWORK_ERROR_MESSAGE.test(message)) {
+    if (status === undefined) return unavailable(`Could not reach Bedrock in ${context.target}`);
+    // The SDK reports the 200 it had when the connection dropped before the first event arrived.
+    if (status < 300) {
+      return unavailable(
+        `The connection to Bedrock in ${context.target} dropped before ${context.model}'s answer arrived`,
+      );
+    }
   }
   if (status === 429 || sdkError.$retryable?.throttling) return rateLimited();
   if (status === 401 || status === 403) return authFailed();

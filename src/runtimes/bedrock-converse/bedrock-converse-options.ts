@@ -38,7 +38,12 @@ export interface BedrockConverseOptions {
    * yours to set). Without it cloudhop builds one with `maxAttempts: 1`.
    */
   client?: BedrockRuntimeClientLike;
-  /** Another endpoint (the emulator, a proxy, a VPC endpoint); `http://` works over HTTP/1.1 and HTTP/2. */
+  /**
+   * Another endpoint (the emulator, a proxy, a VPC endpoint); `http://` works over HTTP/1.1 and
+   * HTTP/2. Default: `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, else `AWS_ENDPOINT_URL` (as the AWS SDK
+   * reads them, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), else Bedrock's regional
+   * endpoint. An `endpoint_url` in the shared AWS config file is not read: pass it here.
+   */
   endpoint?: string;
   /** Credentials for the client cloudhop builds; default: the AWS SDK's credential chain. */
   credentials?: BedrockCredentials | BedrockCredentialsProvider;
@@ -105,6 +110,28 @@ const optionsSchema = z.strictObject({
 
 export type ParsedBedrockConverseOptions = z.output<typeof optionsSchema>;
 
+const ENDPOINT_VARIABLES = ['AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'AWS_ENDPOINT_URL'] as const;
+
+/**
+ * The endpoint the AWS SDK would take from the environment, resolved here so that the runtime id
+ * names the server really used and an `http://` one gets the cleartext handler.
+ */
+function endpointFromEnvironment(): string | undefined {
+  if (process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.trim().toLowerCase() === 'true') return undefined;
+  for (const variable of ENDPOINT_VARIABLES) {
+    const value = process.env[variable]?.trim();
+    if (!value) continue;
+    if (!optionsSchema.shape.endpoint.safeParse(value).success) {
+      failConfig(
+        `bedrockConverse: the ${variable} environment variable must be an http:// or https:// URL, e.g. "http://127.0.0.1:4010"; fix it or pass the endpoint option.`,
+        'endpoint',
+      );
+    }
+    return value;
+  }
+  return undefined;
+}
+
 export function parseBedrockConverseOptions(options: unknown): ParsedBedrockConverseOptions {
   const parsed = parseOptions(optionsSchema, options ?? {}, 'bedrockConverse');
   if (parsed.client && parsed.credentials) {
@@ -119,5 +146,7 @@ export function parseBedrockConverseOptions(options: unknown): ParsedBedrockConv
       'endpoint',
     );
   }
-  return parsed;
+  if (parsed.client || parsed.endpoint) return parsed;
+  const endpoint = endpointFromEnvironment();
+  return endpoint === undefined ? parsed : { ...parsed, endpoint };
 }

@@ -3,11 +3,13 @@ import { byteLength } from '../../core/usage.js';
 import type { StepRequest } from '../../runtime/runtime.js';
 import type { ParsedBedrockConverseOptions } from './bedrock-converse-options.js';
 import { type BedrockDocument, convertToBedrockMessages } from './convert-to-bedrock-messages.js';
+import { ToolNames } from './tool-names.js';
 import { ToolUseIds } from './tool-use-ids.js';
 
 export interface BuiltConverseRequest {
   input: ConverseRequest;
   ids: ToolUseIds;
+  names: ToolNames;
   /** The synthetic tool that carries a structured-output answer. */
   outputToolName?: string;
   /** Bytes of the JSON body on the wire. */
@@ -60,17 +62,25 @@ export function buildConverseRequest(
   options: ParsedBedrockConverseOptions & { family: string },
 ): BuiltConverseRequest {
   const ids = new ToolUseIds();
+  const names = new ToolNames();
   const prompt = convertToBedrockMessages(request.items, {
     ...(request.instructions === undefined ? {} : { instructions: request.instructions }),
     family: options.family,
     ids,
+    names,
   });
 
-  const tools = request.tools.map((tool) => toolSpec(tool.name, tool.description, tool.parameters));
+  const offeredNames = request.tools.map((tool) => names.toBedrock(tool.name));
+  const tools = request.tools.map((tool, index) =>
+    toolSpec(offeredNames[index]!, tool.description, tool.parameters),
+  );
   let toolChoice: ToolConfiguration['toolChoice'];
   let forcedName: string | undefined;
   if (request.output) {
-    forcedName = outputToolName(request.output.name, new Set(request.tools.map((tool) => tool.name)));
+    forcedName = outputToolName(
+      request.output.name,
+      new Set([...offeredNames, ...prompt.toolNamesInHistory]),
+    );
     // Listed before the real tools: the default pick when the model must call a tool and needs none of them.
     tools.unshift(
       toolSpec(
@@ -102,6 +112,7 @@ export function buildConverseRequest(
   return {
     input,
     ids,
+    names,
     ...(forcedName === undefined ? {} : { outputToolName: forcedName }),
     requestBytes: wireBytes(input),
   };

@@ -11,6 +11,7 @@ import type { StepResult } from '../../runtime/runtime.js';
 import { type BedrockErrorContext, stopReasonError } from './bedrock-converse-errors.js';
 import type { BedrockReasoningData } from './convert-to-bedrock-messages.js';
 import { mapBedrockFinishReason } from './map-bedrock-finish-reason.js';
+import type { ToolNames } from './tool-names.js';
 import type { ToolUseIds } from './tool-use-ids.js';
 
 /** One content block of the answer, the same whether it came whole (Converse) or in deltas (ConverseStream). */
@@ -29,6 +30,7 @@ export interface Answer {
 export interface AnswerContext extends BedrockErrorContext {
   family: string;
   ids: ToolUseIds;
+  names: ToolNames;
   requestBytes: number;
   /** The synthetic tool carrying a structured-output answer, when the request asked for one. */
   outputToolName?: string;
@@ -127,7 +129,7 @@ export function toStepResult(answer: Answer, context: AnswerContext): StepResult
         createItem<ToolCallItem>({
           type: 'tool_call',
           callId: context.ids.fromBedrock(block.toolUseId),
-          name: block.name,
+          name: context.names.fromBedrock(block.name),
           arguments: block.input === '' ? '{}' : block.input,
         }),
       );

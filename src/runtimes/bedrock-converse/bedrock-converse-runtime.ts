@@ -69,7 +69,9 @@ async function buildClient(
     region: options.region,
     // cloudhop retries (with the agent's policy and failover); the SDK must not retry as well.
     maxAttempts: 1,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    // The endpoint is settled (option, environment or regional): the SDK must not pick another
+    // from the shared config file, which the runtime id could not name.
+    ...(options.endpoint ? { endpoint: options.endpoint } : { ignoreConfiguredEndpointUrls: true }),
     ...(credentials ? { credentials } : {}),
     ...(options.endpoint?.startsWith('http://')
       ? { requestHandler: new CleartextHttpHandler(await loadNodeHttpHandler()) }
@@ -82,7 +84,8 @@ async function buildClient(
  * AWS Bedrock through the Converse API (`ConverseCommand` / `ConverseStreamCommand` of
  * `@aws-sdk/client-bedrock-runtime`, loaded on first use). Stateless: every step sends the
  * whole context. The id is `bedrock-converse:<host>/<model>`, where host is
- * `bedrock-runtime.<region>.amazonaws.com` or the `endpoint`'s host and path.
+ * `bedrock-runtime.<region>.amazonaws.com` or the endpoint's host and path (the option, or the
+ * AWS SDK's endpoint variables).
  */
 export function bedrockConverse(options: BedrockConverseOptions): Runtime {
   const parsed = parseBedrockConverseOptions(options);
@@ -112,6 +115,7 @@ export function bedrockConverse(options: BedrockConverseOptions): Runtime {
       ...errorContext,
       family: BEDROCK_CONVERSE_FAMILY,
       ids: converse.ids,
+      names: converse.names,
       requestBytes: converse.requestBytes,
       ...(converse.outputToolName === undefined ? {} : { outputToolName: converse.outputToolName }),
     };

@@ -8,6 +8,7 @@ import type {
   ToolUseBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { ImagePart, Item, Part } from '../../core/items.js';
+import type { ToolNames } from './tool-names.js';
 import type { ToolUseIds } from './tool-use-ids.js';
 
 /** A JSON value as the AWS SDK types it (tool input, schemas, model fields). */
@@ -16,7 +17,10 @@ export type BedrockDocument = NonNullable<ToolUseBlock['input']>;
 export interface BedrockPrompt {
   system: SystemContentBlock[];
   messages: Message[];
-  /** Names of the tools called in the transcript (Bedrock wants them declared whenever tool blocks are sent). */
+  /**
+   * Bedrock names of the tools called in the transcript (Bedrock wants them declared whenever
+   * tool blocks are sent).
+   */
   toolNamesInHistory: string[];
 }
 
@@ -121,7 +125,7 @@ function appendBlocks(messages: Message[], role: ConversationRole, blocks: Conte
  */
 export function convertToBedrockMessages(
   items: readonly Item[],
-  options: { instructions?: string; family: string; ids: ToolUseIds },
+  options: { instructions?: string; family: string; ids: ToolUseIds; names: ToolNames },
 ): BedrockPrompt {
   const system: SystemContentBlock[] = [];
   const messages: Message[] = [];
@@ -139,18 +143,21 @@ export function convertToBedrockMessages(
           appendBlocks(messages, item.role, partBlocks(item.content, item.role));
         }
         break;
-      case 'tool_call':
-        toolNames.add(item.name);
+      case 'tool_call': {
+        // A name another provider accepted (`functions.lookup`) would make Bedrock reject every later turn.
+        const name = options.names.toBedrock(item.name);
+        toolNames.add(name);
         appendBlocks(messages, 'assistant', [
           {
             toolUse: {
               toolUseId: options.ids.toBedrock(item.callId),
-              name: item.name,
+              name,
               input: toolInput(item.arguments),
             },
           },
         ]);
         break;
+      }
       case 'tool_result':
         appendBlocks(messages, 'user', [
           {

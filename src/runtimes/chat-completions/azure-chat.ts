@@ -6,11 +6,17 @@ import { createChatCompletionsRuntime } from './chat-completions-runtime.js';
 import { endpointLabel, httpUrl, redactingTokenProvider, requiredString } from './chat-options.js';
 
 export interface AzureChatOptions {
-  /** The resource endpoint, e.g. 'https://myres.openai.azure.com' (cloudhop adds `/openai/…`). */
-  endpoint: string;
+  /**
+   * The resource endpoint, e.g. 'https://myres.openai.azure.com' (cloudhop adds `/openai/…`).
+   * Default: the AZURE_OPENAI_ENDPOINT environment variable, as the `AzureOpenAI` client reads it.
+   */
+  endpoint?: string;
   /** The deployment name (not the model name). On the v1 path it is sent as the body's `model`. */
   deployment: string;
-  /** An API key (sent as the `api-key` header). Give exactly one of apiKey and azureADTokenProvider. */
+  /**
+   * An API key (sent as the `api-key` header). Give exactly one of apiKey and azureADTokenProvider.
+   * Default without azureADTokenProvider: the AZURE_OPENAI_API_KEY environment variable.
+   */
   apiKey?: string;
   /**
    * Returns a Microsoft Entra token (scope https://cognitiveservices.azure.com/.default), called
@@ -27,11 +33,15 @@ export interface AzureChatOptions {
 /** The latest GA version of the deployment-path API when this was written. */
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
 
+const ENDPOINT_HINT = 'the Azure OpenAI resource URL, e.g. "https://myres.openai.azure.com"';
+
+const endpointSchema = httpUrl(ENDPOINT_HINT).refine(
+  (endpoint) => !/\/openai(\/|$)/.test(new URL(endpoint).pathname),
+  'must be the resource root (e.g. "https://myres.openai.azure.com"), without "/openai…": cloudhop adds the API path',
+);
+
 const optionsSchema = z.strictObject({
-  endpoint: httpUrl('the Azure OpenAI resource URL, e.g. "https://myres.openai.azure.com"').refine(
-    (endpoint) => !/\/openai(\/|$)/.test(new URL(endpoint).pathname),
-    'must be the resource root (e.g. "https://myres.openai.azure.com"), without "/openai…": cloudhop adds the API path',
-  ),
+  endpoint: endpointSchema.optional(),
   deployment: requiredString('the deployment name from the Azure portal, e.g. "gpt-4o"').regex(
     /^[^/\\?#%\s]+$/,
     'must be a deployment name, without "/", "?", "#", "%" or spaces',
@@ -46,21 +56,46 @@ const optionsSchema = z.strictObject({
   useV1: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
+/** The environment where there is one: cloudhop/azure also runs on web-standard runtimes without `process`. */
+function environment(name: string): string | undefined {
+  const value = globalThis.process?.env?.[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** The `AzureOpenAI` client's fallback, resolved here so that the runtime id names the resource really used. */
+function endpointFromEnvironment(): string {
+  const value = environment('AZURE_OPENAI_ENDPOINT');
+  if (value === undefined) {
+    failConfig(
+      `azureChat: option "endpoint": is required: ${ENDPOINT_HINT} (or set AZURE_OPENAI_ENDPOINT).`,
+      'endpoint',
+    );
+  }
+  const checked = endpointSchema.safeParse(value);
+  if (!checked.success) {
+    failConfig(
+      `azureChat: the AZURE_OPENAI_ENDPOINT environment variable ${checked.error.issues[0]!.message}; fix it or pass the "endpoint" option.`,
+      'endpoint',
+    );
+  }
+  return checked.data;
+}
+
 /**
  * Azure OpenAI chat completions, stateless: every step sends the whole context. Built on the
  * `openai` package's `AzureOpenAI` client (the v1 path uses its `OpenAI` client, as Microsoft
  * documents), loaded on first use.
  */
 export function azureChat(options: AzureChatOptions): Runtime {
-  const { endpoint, deployment, apiKey, azureADTokenProvider, apiVersion, useV1 } = parseOptions(
-    optionsSchema,
-    options,
-    'azureChat',
-  );
+  const parsed = parseOptions(optionsSchema, options, 'azureChat');
+  const { deployment, azureADTokenProvider, apiVersion, useV1 } = parsed;
+  const endpoint = parsed.endpoint ?? endpointFromEnvironment();
+  // The environment's key is the AzureOpenAI client's default, never a second credential next to a token provider.
+  const apiKey = parsed.apiKey ?? (azureADTokenProvider ? undefined : environment('AZURE_OPENAI_API_KEY'));
   if ((apiKey === undefined) === (azureADTokenProvider === undefined)) {
     failConfig(
       apiKey === undefined
-        ? 'azureChat: option "apiKey": give apiKey or azureADTokenProvider (exactly one of them).'
+        ? 'azureChat: option "apiKey": give apiKey or azureADTokenProvider (exactly one of them), or set AZURE_OPENAI_API_KEY.'
         : 'azureChat: option "azureADTokenProvider": give either apiKey or azureADTokenProvider, not both.',
       apiKey === undefined ? 'apiKey' : 'azureADTokenProvider',
     );

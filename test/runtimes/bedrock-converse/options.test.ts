@@ -1,5 +1,5 @@
 import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bedrockConverse } from '../../../src/aws.js';
 import { CloudhopError } from '../../../src/core/errors.js';
 import { CREDENTIALS, converseBody, MODEL, REGION, stepContext, stepRequest, user } from './helpers.js';
@@ -108,6 +108,41 @@ describe('bedrockConverse options', () => {
 
     await runtime.close?.();
     expect(send).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe("bedrockConverse and the AWS SDK's endpoint variables", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('names the endpoint of AWS_ENDPOINT_URL_BEDROCK_RUNTIME, which wins over AWS_ENDPOINT_URL', () => {
+    vi.stubEnv('AWS_ENDPOINT_URL', 'https://shared.example.com');
+    expect(bedrockConverse({ region: REGION, model: MODEL }).id).toBe(
+      `bedrock-converse:shared.example.com/${MODEL}`,
+    );
+    vi.stubEnv('AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'http://127.0.0.1:4010');
+    expect(bedrockConverse({ region: REGION, model: MODEL }).id).toBe(
+      `bedrock-converse:127.0.0.1:4010/${MODEL}`,
+    );
+  });
+
+  it('lets the endpoint option, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or an injected client set the variables aside', () => {
+    vi.stubEnv('AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'http://127.0.0.1:4010');
+    const regional = `bedrock-converse:bedrock-runtime.us-east-1.amazonaws.com/${MODEL}`;
+    expect(bedrockConverse({ region: REGION, model: MODEL, endpoint: 'https://proxy.example.com' }).id).toBe(
+      `bedrock-converse:proxy.example.com/${MODEL}`,
+    );
+    expect(bedrockConverse({ region: REGION, model: MODEL, client: { send: async () => ({}) } }).id).toBe(
+      regional,
+    );
+    vi.stubEnv('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', 'true');
+    expect(bedrockConverse({ region: REGION, model: MODEL }).id).toBe(regional);
+  });
+
+  it('throws invalid_config naming the variable when it holds no http(s) URL', () => {
+    vi.stubEnv('AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'localhost:4010');
+    const error = configError(() => bedrockConverse({ region: REGION, model: MODEL }));
+    expect(error.message).toContain('AWS_ENDPOINT_URL_BEDROCK_RUNTIME');
+    expect(error.path).toBe('endpoint');
   });
 });
 

@@ -301,6 +301,55 @@ describe('bedrockConverse request mapping', () => {
     expect(sent.body.toolConfig.toolChoice).toBeUndefined();
   });
 
+  it('sends a tool name another provider allowed (functions.lookup) under a name Bedrock accepts, the same in toolUse and toolSpec', async () => {
+    const { sent } = await send([
+      user('Look up Paris.'),
+      toolCall('call_Q7pq6EfVGRnauPLWSSYBGJ1l', 'functions.lookup', { city: 'Paris' }),
+      toolCall('call_8fJ2kLmN0pQrStUvWxYz1234', 'x'.repeat(70), {}),
+      toolResult('call_Q7pq6EfVGRnauPLWSSYBGJ1l', 'sunny'),
+      toolResult('call_8fJ2kLmN0pQrStUvWxYz1234', 'done'),
+      user('Thanks'),
+    ]);
+    const used = sent.body.messages[1].content.map((block: any) => block.toolUse.name);
+    const declared = sent.body.toolConfig.tools.map((tool: any) => tool.toolSpec.name);
+    expect(declared).toEqual(used);
+    expect(new Set(used).size).toBe(2);
+    for (const name of used) expect(name).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
+    expect(used[0]).toMatch(/^functions_lookup__/);
+  });
+
+  it('offers a tool whose name Bedrock refuses under a rewritten name and stores the model’s call under the original', async () => {
+    const lookupTool = { ...weatherTool, name: 'functions.lookup' };
+    await send([user('Look up Paris.')], { tools: [lookupTool, weatherTool] });
+    const offered = captured[0]!.body.toolConfig.tools.map((tool: any) => tool.toolSpec.name);
+    expect(offered[1]).toBe('get_weather');
+    expect(offered[0]).toMatch(/^functions_lookup__[0-9a-f]{16}$/);
+    captured.length = 0;
+    reply = () =>
+      converseBody(
+        [
+          {
+            toolUse: {
+              toolUseId: 'tooluse_kZJMlvQmRJ6eAyJE5GIl7Q',
+              name: offered[0],
+              input: { city: 'Paris' },
+            },
+          },
+          {
+            toolUse: {
+              toolUseId: 'tooluse_2bZfT7oQmPxQ3yUrV9wLkA',
+              name: 'get_weather',
+              input: { city: 'Oslo' },
+            },
+          },
+        ],
+        'tool_use',
+      );
+    const { result } = await send([user('Look up Paris.')], { tools: [lookupTool, weatherTool] });
+    const calls = result.items.filter((item) => item.type === 'tool_call').map((item) => (item as any).name);
+    expect(calls).toEqual(['functions.lookup', 'get_weather']);
+  });
+
   it('forces a tool named after the output schema for structured output', async () => {
     const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
     const { sent } = await send([user('Extract the city: I live in Paris')], {

@@ -1,5 +1,5 @@
 import { HttpResponse } from 'msw';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { azureChat } from '../../../src/azure.js';
 import { CloudhopError } from '../../../src/core/errors.js';
 import { vendorText } from '../../helpers/fixtures.js';
@@ -93,6 +93,52 @@ describe('azureChat: URL forms and authentication', () => {
       'Bearer entra-token-number-2',
     ]);
     expect(seen.every((request) => request.headers.get('api-key') === null)).toBe(true);
+  });
+});
+
+describe('azureChat: the AzureOpenAI environment variables', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('takes the endpoint and key from AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY, and names that endpoint', async () => {
+    vi.stubEnv('AZURE_OPENAI_ENDPOINT', `${AZURE_ENDPOINT}/`);
+    vi.stubEnv('AZURE_OPENAI_API_KEY', API_KEY);
+    answerWith(AZURE_DEPLOYMENT_URL, () => HttpResponse.json(o1Output()));
+    const fromEnvironment = azureChat({ deployment: 'gpt-4o' });
+    expect(fromEnvironment.id).toBe('azure-chat:myres.openai.azure.com/gpt-4o');
+    await fromEnvironment.step(stepRequest(), recordingContext());
+    expect(seen[0]!.url.pathname).toBe('/openai/deployments/gpt-4o/chat/completions');
+    expect(seen[0]!.headers.get('api-key')).toBe(API_KEY);
+  });
+
+  it('lets the options win, and never adds the environment key to a token provider', async () => {
+    vi.stubEnv('AZURE_OPENAI_ENDPOINT', 'https://other-resource.openai.azure.com');
+    vi.stubEnv('AZURE_OPENAI_API_KEY', 'environment-key-must-not-be-sent');
+    expect(runtime().id).toBe('azure-chat:myres.openai.azure.com/gpt-4o');
+    answerWith(AZURE_DEPLOYMENT_URL, () => HttpResponse.json(o1Output()));
+    await azureChat({
+      endpoint: AZURE_ENDPOINT,
+      deployment: 'gpt-4o',
+      azureADTokenProvider: async () => 'entra-token-from-provider',
+    }).step(stepRequest(), recordingContext());
+    expect(seen[0]!.headers.get('authorization')).toBe('Bearer entra-token-from-provider');
+    expect(seen[0]!.headers.get('api-key')).toBeNull();
+  });
+
+  it('throws invalid_config naming the variable when it is not a resource URL, or the option when neither is set', () => {
+    vi.stubEnv('AZURE_OPENAI_ENDPOINT', 'myres.openai.azure.com');
+    const badVariable = (() => {
+      try {
+        azureChat({ deployment: 'gpt-4o', apiKey: API_KEY });
+      } catch (error) {
+        return error as CloudhopError;
+      }
+    })();
+    expect(badVariable).toMatchObject({ code: 'invalid_config', path: 'endpoint' });
+    expect(badVariable!.message).toContain('AZURE_OPENAI_ENDPOINT');
+    vi.stubEnv('AZURE_OPENAI_ENDPOINT', '');
+    expect(() => azureChat({ deployment: 'gpt-4o', apiKey: API_KEY })).toThrow(
+      /option "endpoint": is required.*AZURE_OPENAI_ENDPOINT/,
+    );
   });
 });
 
