@@ -1,4 +1,5 @@
-import type { Item, MessageItem, Part, ReasoningItem } from '../../core/items.js';
+import { type Item, type MessageItem, type Part, type ReasoningItem, textOf } from '../../core/items.js';
+import type { CallIds } from './call-ids.js';
 import type { InputItem, InputMessage, ReasoningInput, ReasoningReplayData } from './responses-wire.js';
 
 export interface ConvertOptions {
@@ -6,6 +7,8 @@ export interface ConvertOptions {
   family: string;
   /** False after the server refused replayed reasoning (e.g. another model of the same family). */
   replayReasoning: boolean;
+  /** The wire `call_id` of each tool call and result. */
+  callIds: CallIds;
 }
 
 /**
@@ -23,13 +26,17 @@ export function convertToResponsesInput(items: Item[], options: ConvertOptions):
       case 'tool_call':
         input.push({
           type: 'function_call',
-          call_id: item.callId,
+          call_id: options.callIds.toResponses(item.callId),
           name: item.name,
           arguments: item.arguments,
         });
         break;
       case 'tool_result':
-        input.push({ type: 'function_call_output', call_id: item.callId, output: item.output });
+        input.push({
+          type: 'function_call_output',
+          call_id: options.callIds.toResponses(item.callId),
+          output: item.output,
+        });
         break;
       case 'reasoning': {
         const replay = options.replayReasoning ? replayableReasoning(item, options.family) : undefined;
@@ -47,12 +54,9 @@ export function hasReplayableReasoning(items: Item[], family: string): boolean {
 
 function convertMessage(item: MessageItem): InputMessage {
   if (item.role === 'assistant') {
-    // Output content cannot hold images; an assistant message only ever carries text back.
-    const text = item.content
-      .filter((part) => part.type === 'text')
-      .map((part) => part.text)
-      .join('');
-    return { type: 'message', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] };
+    // String content: the schema's assistant form with content parts is the output message, which
+    // needs the server's own item id and status.
+    return { type: 'message', role: 'assistant', content: textOf(item) };
   }
   return { type: 'message', role: item.role, content: item.content.map(convertInputPart) };
 }

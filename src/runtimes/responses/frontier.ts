@@ -50,6 +50,11 @@ export interface FrontierOptions {
 
 interface ServiceProfile {
   baseURL(region: string): string;
+  /**
+   * The endpoint family the `openai` package's Bedrock provider knows the service as. openai 7
+   * needs it for any baseURL that is not an AWS hostname (a proxy, the emulator); 6 ignores it.
+   */
+  providerEndpoint: 'mantle' | 'runtime';
   /** Stateful modes the service serves (AWS user guide, "Responses API"). */
   states: ReadonlySet<ResponsesState>;
 }
@@ -61,10 +66,12 @@ interface ServiceProfile {
 const SERVICES: Record<FrontierService, ServiceProfile> = {
   'bedrock-mantle': {
     baseURL: (region) => `https://bedrock-mantle.${region}.api.aws/v1`,
+    providerEndpoint: 'mantle',
     states: new Set(['previous-response', 'conversation']),
   },
   'bedrock-runtime': {
     baseURL: (region) => `https://bedrock-runtime.${region}.amazonaws.com/openai/v1`,
+    providerEndpoint: 'runtime',
     states: new Set(['previous-response']),
   },
 };
@@ -158,6 +165,8 @@ async function createFrontierClient(
   },
 ): Promise<OpenAI> {
   const { region, baseURL, auth } = settings;
+  // Not an object literal: openai 6's option types do not list `endpoint` (and its provider ignores it).
+  const endpointOptions = { region, baseURL, endpoint: SERVICES[settings.service].providerEndpoint };
   if (auth !== 'sigv4') {
     const { bedrock } = await loadBedrockBearerProvider();
     const bearer =
@@ -170,7 +179,7 @@ async function createFrontierClient(
               return token;
             },
           };
-    return new sdk.OpenAI({ provider: bedrock({ region, baseURL, ...bearer }), maxRetries: 0 });
+    return new sdk.OpenAI({ provider: bedrock({ ...endpointOptions, ...bearer }), maxRetries: 0 });
   }
   const credentials = await credentialsProvider(settings.credentials);
   if (settings.service === 'bedrock-runtime') {
@@ -178,10 +187,8 @@ async function createFrontierClient(
   }
   const { bedrock } = await loadBedrockAwsProvider();
   // apiKey: null keeps an AWS_BEARER_TOKEN_BEDROCK in the environment from replacing SigV4.
-  return new sdk.OpenAI({
-    provider: bedrock({ region, baseURL, apiKey: null, credentialProvider: credentials }),
-    maxRetries: 0,
-  });
+  const sigV4Options = { ...endpointOptions, apiKey: null, credentialProvider: credentials };
+  return new sdk.OpenAI({ provider: bedrock(sigV4Options), maxRetries: 0 });
 }
 
 /** Every credential source becomes one provider that registers the secrets it hands out. */

@@ -1,53 +1,64 @@
+import { newId } from '../../core/ids.js';
 import {
   createItem,
   type Item,
   type MessageItem,
   type ReasoningItem,
+  type TextPart,
   type ToolCallItem,
 } from '../../core/items.js';
 import { type Usage, usageFrom } from '../../core/usage.js';
+import type { CallIds } from './call-ids.js';
 import type { ReasoningReplayData, WireOutputItem, WireUsage } from './responses-wire.js';
 
 /**
- * Response `output` → cloudhop items: reasoning items first, then ONE assistant message holding
- * all text (omitted when there is none), then one tool call per `function_call`. Provider item ids
- * (`msg_…`, `fc_…`) are not kept: items get cloudhop ids, tool calls keep the `call_id`.
+ * Response `output` → cloudhop items, in the server's order: one assistant message per output
+ * message (each text or refusal part its own part; none when it has no text), one tool call per
+ * `function_call`, one reasoning item per reasoning item. Provider item ids (`msg_…`, `fc_…`) are
+ * not kept: items get cloudhop ids, tool calls keep the `call_id` (mapped back when this request
+ * rewrote it).
  */
-export function mapResponsesOutput(output: WireOutputItem[] | undefined, family: string): Item[] {
-  const reasoning: ReasoningItem[] = [];
-  const toolCalls: ToolCallItem[] = [];
-  let text = '';
+export function mapResponsesOutput(
+  output: WireOutputItem[] | undefined,
+  family: string,
+  callIds: CallIds,
+): Item[] {
+  const items: Item[] = [];
   for (const item of output ?? []) {
     switch (item.type) {
-      case 'message':
-        for (const part of item.content ?? []) {
-          if (part.type === 'output_text') text += part.text ?? '';
-          else if (part.type === 'refusal') text += part.refusal ?? '';
+      case 'message': {
+        const content = textParts(item);
+        if (content.length > 0) {
+          items.push(createItem<MessageItem>({ type: 'message', role: 'assistant', content }));
         }
         break;
+      }
       case 'function_call':
-        toolCalls.push(
+        items.push(
           createItem<ToolCallItem>({
             type: 'tool_call',
-            callId: item.call_id ?? '',
+            // A call without an id could never be answered, and a transcript cannot hold one.
+            callId: item.call_id ? callIds.fromResponses(item.call_id) : `call_${newId()}`,
             name: item.name ?? '',
             arguments: item.arguments || '{}',
           }),
         );
         break;
       case 'reasoning':
-        reasoning.push(mapReasoning(item, family));
+        items.push(mapReasoning(item, family));
         break;
     }
   }
-  const items: Item[] = [...reasoning];
-  if (text !== '') {
-    items.push(
-      createItem<MessageItem>({ type: 'message', role: 'assistant', content: [{ type: 'text', text }] }),
-    );
-  }
-  items.push(...toolCalls);
   return items;
+}
+
+function textParts(message: WireOutputItem): TextPart[] {
+  const parts: TextPart[] = [];
+  for (const part of message.content ?? []) {
+    const text = part.type === 'output_text' ? part.text : part.type === 'refusal' ? part.refusal : undefined;
+    if (text) parts.push({ type: 'text', text });
+  }
+  return parts;
 }
 
 function mapReasoning(item: WireOutputItem, family: string): ReasoningItem {

@@ -301,6 +301,17 @@ export function streamEndedEarlyError(runtimeId: string): CloudhopError {
   );
 }
 
+/** Statuses a gateway answers with: the API server behind it may still have taken the request in. */
+const GATEWAY_STATUSES = new Set([502, 504]);
+
+/**
+ * Whether the server answered the request with an HTTP error, so it took nothing in. A cut
+ * stream, a timeout, a lost connection or a failed response leave that unknown.
+ */
+export function refusedByServer(error: unknown, sdk: SdkErrorClasses): boolean {
+  return isHttpError(error, sdk) && !GATEWAY_STATUSES.has(error.status);
+}
+
 function isHttpError(error: unknown, sdk: SdkErrorClasses): error is ApiErrorLike & { status: number } {
   return error instanceof sdk.APIError && typeof (error as ApiErrorLike).status === 'number';
 }

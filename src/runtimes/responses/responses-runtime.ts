@@ -5,6 +5,7 @@ import { redactSecrets } from '../../core/secrets.js';
 import type { RemoteHandle } from '../../core/store.js';
 import { byteLength } from '../../core/usage.js';
 import type { Runtime, StepContext, StepRequest, StepResult } from '../../runtime/runtime.js';
+import { CallIds } from './call-ids.js';
 import { convertToResponsesInput, hasReplayableReasoning } from './convert-to-responses-input.js';
 import { loadOpenAI, type OpenAIModule } from './load-sdk.js';
 import { mapResponsesFinishReason } from './map-responses-finish-reason.js';
@@ -14,6 +15,7 @@ import {
   mapResponsesError,
   type Recovery,
   recoveryFor,
+  refusedByServer,
   type SentRequest,
 } from './responses-errors.js';
 import { readResponsesStream } from './responses-stream.js';
@@ -40,10 +42,28 @@ interface Attempt {
   replayReasoning: boolean;
 }
 
+/**
+ * What the attempts at one step did to conversations. The agent retries a step with the same
+ * request, so this outlives a failed attempt: a conversation is created once per step, and one
+ * that may have taken in part of a failed attempt is never continued.
+ */
+interface ConversationStep {
+  /** Created by this step and still holding nothing: a retry sends the context there again. */
+  empty?: string;
+  /**
+   * Conversations a response request reached without a definite answer (a cut stream, a timeout):
+   * they may hold its input and even its output, so what they hold is unknown.
+   */
+  unknown: Set<string>;
+  /** The binding's conversation was given up for a new one (announced once). */
+  bindingGivenUp: boolean;
+}
+
 /** One Responses-API runtime; `frontier`, `openaiResponses` and `azureResponses` configure it. */
 export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime {
   const { id, family, model, state } = config;
   let connecting: Promise<{ sdk: OpenAIModule; client: OpenAI }> | undefined;
+  const conversationSteps = new WeakMap<StepRequest, ConversationStep>();
   // Models without encrypted reasoning reject the `include`; learned once, then not asked again.
   let askEncryptedReasoning = true;
 
@@ -64,6 +84,35 @@ export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime 
     return remote?.responseId ? remote : undefined;
   };
 
+  const conversationStep = (request: StepRequest): ConversationStep => {
+    let progress = conversationSteps.get(request);
+    if (!progress) {
+      progress = { unknown: new Set(), bindingGivenUp: false };
+      conversationSteps.set(request, progress);
+    }
+    return progress;
+  };
+
+  /** A binding whose conversation an earlier attempt left in an unknown state is reseeded instead. */
+  const trustedHandle = (
+    request: StepRequest,
+    progress: ConversationStep | undefined,
+    context: StepContext,
+  ): RemoteHandle | undefined => {
+    const handle = resumableHandle(request);
+    if (!progress || !handle?.conversationId || !progress.unknown.has(handle.conversationId)) return handle;
+    if (!progress.bindingGivenUp) {
+      progress.bindingGivenUp = true;
+      context.emit({
+        type: 'session-reseeded',
+        runtimeId: id,
+        reason:
+          'A failed attempt may have left part of this step in the conversation; reseeded a new conversation from the local transcript.',
+      });
+    }
+    return undefined;
+  };
+
   async function step(request: StepRequest, context: StepContext): Promise<StepResult> {
     const { sdk, client } = await connect().catch((error: unknown) => {
       throw setupError(error, id);
@@ -72,9 +121,10 @@ export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime 
       signal: context.signal,
       ...(context.timeoutMs !== undefined ? { timeout: context.timeoutMs } : {}),
     };
-    const attempt: Attempt = { handle: resumableHandle(request), replayReasoning: true };
+    const progress = state === 'conversation' ? conversationStep(request) : undefined;
+    const attempt: Attempt = { handle: trustedHandle(request, progress, context), replayReasoning: true };
     let requestBytes = 0;
-    // Read only when the handle turns out to be gone: the agent reads it from the store then.
+    // Read only when no handle can be continued (gone, or given up): the agent reads it from the store then.
     let wholeContext: Item[] | undefined;
 
     for (;;) {
@@ -83,27 +133,37 @@ export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime 
           request.remoteState && request.reseedItems ? await request.reseedItems() : request.items;
       }
       const items = attempt.handle ? request.items.slice(request.remoteState!.syncedCount) : wholeContext!;
+      const callIds = await CallIds.for(items);
       const sent: SentRequest = {
         usedHandle: attempt.handle !== undefined,
         askedEncryptedReasoning: askEncryptedReasoning,
         replayedReasoning: attempt.replayReasoning && hasReplayableReasoning(items, family),
       };
+      let conversationId = attempt.handle?.conversationId;
+      let responseRequested = false;
       try {
-        let conversationId = attempt.handle?.conversationId;
-        if (state === 'conversation' && conversationId === undefined) {
-          const createBody = {};
-          requestBytes += byteLength(JSON.stringify(createBody));
-          conversationId = (await client.conversations.create(createBody, requestOptions)).id;
+        if (progress && conversationId === undefined) {
+          if (progress.empty === undefined) {
+            const createBody = {};
+            requestBytes += byteLength(JSON.stringify(createBody));
+            progress.empty = (await client.conversations.create(createBody, requestOptions)).id;
+          }
+          conversationId = progress.empty;
         }
         const body = buildRequestBody(request, {
           model,
-          input: convertToResponsesInput(items, { family, replayReasoning: attempt.replayReasoning }),
+          input: convertToResponsesInput(items, {
+            family,
+            replayReasoning: attempt.replayReasoning,
+            callIds,
+          }),
           askEncryptedReasoning,
           ...(state === 'conversation'
             ? { conversation: conversationId }
             : { previousResponseId: attempt.handle?.responseId }),
         });
         requestBytes += byteLength(JSON.stringify(body));
+        responseRequested = true;
 
         const response = request.stream
           ? await readResponsesStream(
@@ -130,12 +190,16 @@ export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime 
             ? { conversationId, responseId: response.id }
             : { responseId: response.id };
         return {
-          items: mapResponsesOutput(response.output, family),
+          items: mapResponsesOutput(response.output, family, callIds),
           finishReason,
           usage: mapResponsesUsage(response.usage, requestBytes),
           remote,
         };
       } catch (error) {
+        if (progress && conversationId !== undefined && responseRequested && !refusedByServer(error, sdk)) {
+          progress.unknown.add(conversationId);
+          if (progress.empty === conversationId) progress.empty = undefined;
+        }
         const recovery = recoveryFor(error, sdk, sent);
         if (recovery === undefined) throw mapResponsesError(error, sdk, id);
         applyRecovery(recovery, error, attempt, context);

@@ -1,8 +1,8 @@
 /**
  * The subset of the Responses API wire format this runtime sends and reads. Written out here
  * (rather than taken from the `openai` package's types) because the shapes we send are narrower
- * than the SDK's unions (no item ids on inputs, `output_text` on assistant messages) and the
- * shapes we read must tolerate vendor extras (Azure `content_filters`, Bedrock omissions).
+ * than the SDK's unions (no item ids on inputs, assistant history as plain text) and the shapes we
+ * read must tolerate vendor extras (Azure `content_filters`, Bedrock omissions).
  */
 
 export interface InputTextPart {
@@ -16,15 +16,13 @@ export interface InputImagePart {
   detail: 'auto';
 }
 
-export interface OutputTextPart {
-  type: 'output_text';
-  text: string;
-  annotations: [];
-}
-
+/**
+ * Assistant history goes as string content: the schema's only assistant form with content parts is
+ * the output message, which needs the server's own `id` and `status`.
+ */
 export type InputMessage =
   | { type: 'message'; role: 'user' | 'system'; content: Array<InputTextPart | InputImagePart> }
-  | { type: 'message'; role: 'assistant'; content: OutputTextPart[] };
+  | { type: 'message'; role: 'assistant'; content: string };
 
 export interface FunctionCallInput {
   type: 'function_call';

@@ -164,6 +164,27 @@ describe('frontier endpoints and SigV4', () => {
     expect(seen[0]!.headers.get('authorization')).toBe('Bearer short-lived-bedrock-token');
   });
 
+  it('signs requests to a custom baseURL for bedrock-mantle (the default service), as every openai major does', async () => {
+    const runtime = frontier({ region: 'us-east-1', model: 'openai.gpt-5.4', baseURL: PROXY, credentials });
+    const result = await runtime.step(stepRequest(), recordingContext());
+
+    expect(seen[0]!.url.href).toBe(`${PROXY}/responses`);
+    expect(signingScope(seen[0]!)).toBe('bedrock-mantle');
+    await expectVerifiableSignature(seen[0]!, 'bedrock-mantle');
+    expect(result.finishReason).toBe('stop');
+  });
+
+  it('sends a bearer key to a custom baseURL', async () => {
+    await frontier({
+      region: 'us-east-1',
+      model: 'openai.gpt-5.4',
+      baseURL: PROXY,
+      auth: { apiKey: 'ABSKbedrockapikey0002' },
+    }).step(stepRequest(), recordingContext());
+    expect(seen[0]!.url.href).toBe(`${PROXY}/responses`);
+    expect(seen[0]!.headers.get('authorization')).toBe('Bearer ABSKbedrockapikey0002');
+  });
+
   it('sends requests to baseURL as they are, still signed for the chosen service', async () => {
     const runtime = frontier({
       region: 'us-east-1',

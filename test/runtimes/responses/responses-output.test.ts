@@ -81,7 +81,7 @@ describe('Responses output mapping', () => {
     });
   });
 
-  it('keeps reasoning with what its family needs to replay it, then text, then tool calls', async () => {
+  it("keeps reasoning with what its family needs to replay it, and the server's order of items and parts", async () => {
     const response = responseExample(FUNCTION_CALL_RESPONSE);
     response.output = [
       {
@@ -96,15 +96,22 @@ describe('Responses output mapping', () => {
         status: 'completed',
         role: 'assistant',
         content: [
-          { type: 'output_text', text: 'Let me ', annotations: [] },
-          { type: 'output_text', text: 'check.', annotations: [] },
+          { type: 'output_text', text: 'Let me check.', annotations: [], logprobs: [] },
+          { type: 'output_text', text: 'One moment.', annotations: [], logprobs: [] },
         ],
       },
       ...response.output,
+      {
+        type: 'message',
+        id: 'msg_2',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'refusal', refusal: 'I cannot book flights.' }],
+      },
     ];
     const result = await step(response);
 
-    expect(result.items.map((item) => item.type)).toEqual(['reasoning', 'message', 'tool_call']);
+    expect(result.items.map((item) => item.type)).toEqual(['reasoning', 'message', 'tool_call', 'message']);
     expect(result.items[0]).toMatchObject({
       type: 'reasoning',
       summary: 'The user wants the weather.',
@@ -117,7 +124,45 @@ describe('Responses output mapping', () => {
         },
       },
     });
-    expect(result.items[1]).toMatchObject({ content: [{ type: 'text', text: 'Let me check.' }] });
+    expect(result.items[1]).toMatchObject({
+      content: [
+        { type: 'text', text: 'Let me check.' },
+        { type: 'text', text: 'One moment.' },
+      ],
+    });
+    expect(result.items[2]).toMatchObject({ callId: 'call_unLAR8MvFNptuiZK6K6HCy5k' });
+    expect(result.items[3]).toMatchObject({ content: [{ type: 'text', text: 'I cannot book flights.' }] });
+    for (const item of result.items) expect(itemSchema.safeParse(item).success).toBe(true);
+  });
+
+  it('keeps reasoning that comes between tool calls where the server put it', async () => {
+    const response = responseExample(FUNCTION_CALL_RESPONSE);
+    const [call] = response.output;
+    response.output = [
+      call,
+      { type: 'reasoning', id: 'rs_between', summary: [] },
+      { ...call, id: 'fc_second', call_id: 'call_second' },
+    ];
+    const result = await step(response);
+    expect(result.items.map((item) => (item.type === 'tool_call' ? item.callId : item.type))).toEqual([
+      'call_unLAR8MvFNptuiZK6K6HCy5k',
+      'reasoning',
+      'call_second',
+    ]);
+  });
+
+  it('gives a function_call without call_id an id of its own, so the transcript stays valid', async () => {
+    const response = responseExample(FUNCTION_CALL_RESPONSE);
+    const [call] = response.output;
+    response.output = [
+      { ...call, call_id: '' },
+      { ...call, id: 'fc_without_call_id', call_id: undefined },
+    ];
+    const result = await step(response);
+
+    const callIds = result.items.map((item) => (item.type === 'tool_call' ? item.callId : undefined));
+    expect(callIds).toEqual([expect.stringMatching(/^call_./), expect.stringMatching(/^call_./)]);
+    expect(new Set(callIds).size).toBe(2);
     for (const item of result.items) expect(itemSchema.safeParse(item).success).toBe(true);
   });
 

@@ -62,11 +62,7 @@ describe('Responses request body', () => {
     expect(body).not.toHaveProperty('conversation');
     expect(body.input).toEqual([
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'My name is Ada.' }] },
-      {
-        type: 'message',
-        role: 'assistant',
-        content: [{ type: 'output_text', text: 'Hello Ada.', annotations: [] }],
-      },
+      { type: 'message', role: 'assistant', content: 'Hello Ada.' },
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What is my name?' }] },
     ]);
     expect(result.remote).toEqual({ responseId: responseExample(MESSAGE_RESPONSE).id });
@@ -141,6 +137,69 @@ describe('Responses request body', () => {
       output: '{"tempC":21}',
     });
     for (const item of seen[0]!.body.input) expect(item).not.toHaveProperty('id');
+  });
+
+  it('sends an assistant message of several text parts back as its text, in order', async () => {
+    const items = [
+      user('Weather?'),
+      createItem<MessageItem>({
+        type: 'message',
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Paris: 21 °C. ' },
+          { type: 'text', text: 'Lyon: 24 °C.' },
+        ],
+      }),
+      user('Thanks.'),
+    ];
+    await runtime().step(stepRequest({ items }), recordingContext());
+    expect(seen[0]!.body.input[1]).toEqual({
+      type: 'message',
+      role: 'assistant',
+      content: 'Paris: 21 °C. Lyon: 24 °C.',
+    });
+  });
+
+  it('rewrites a call id over 64 characters to one the API takes, the same in every request', async () => {
+    const foreignId = `toolu_bdrk_${'01QPMcZk8xW3vJpLr9T2aE6u'.repeat(3)}`;
+    const rt = runtime();
+    await rt.step(
+      stepRequest({
+        items: [user('Weather in Paris?'), toolCall(foreignId, 'get_weather', { city: 'Paris' })],
+      }),
+      recordingContext(),
+    );
+    await rt.step(
+      stepRequest({
+        items: [toolResult(foreignId, { tempC: 21 })],
+        remoteState: { remote: { responseId: 'resp_with_the_call' }, syncedCount: 0 },
+      }),
+      recordingContext(),
+    );
+
+    const sentCallId = seen[0]!.body.input[1].call_id;
+    expect(sentCallId).toMatch(/^cloudhop_[A-Za-z0-9_-]{43}$/);
+    expect(seen[1]!.body.input).toEqual([
+      { type: 'function_call_output', call_id: sentCallId, output: '{"tempC":21}' },
+    ]);
+  });
+
+  it('echoes call ids of up to 64 characters exactly as the server issued them', async () => {
+    const longest = `call_${'x'.repeat(59)}`;
+    await runtime().step(
+      stepRequest({
+        items: [
+          user('Weather in Paris?'),
+          toolCall(longest, 'get_weather', { city: 'Paris' }),
+          toolResult(longest, { tempC: 21 }),
+        ],
+      }),
+      recordingContext(),
+    );
+    expect(seen[0]!.body.input.slice(1).map((item: { call_id: string }) => item.call_id)).toEqual([
+      longest,
+      longest,
+    ]);
   });
 
   it('replays reasoning only to its own provider family', async () => {

@@ -2,6 +2,7 @@ import { http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudhopError } from '../../../src/core/errors.js';
+import { lastAnswerText, textOf } from '../../../src/core/items.js';
 import { openaiResponses } from '../../../src/runtimes/responses/openai-responses.js';
 import { vendorText } from '../../helpers/fixtures.js';
 import {
@@ -69,14 +70,16 @@ describe('Responses streaming', () => {
     expect(result.usage.requestBytes).toBe(seen[0]!.bytes);
   });
 
-  it('joins the text of several message items into one assistant item', async () => {
+  it('keeps each message item of a stream as an assistant message of its own, in order', async () => {
     const { result, context } = await streamStep(vendorText('responses-stream.recorded-openai-message.txt'));
 
     expect(context.deltas()).toEqual(['Got', ' it', 'Here are a', ' few **AI']);
-    expect(result.items).toHaveLength(1);
-    const text = (result.items[0] as { content: Array<{ text: string }> }).content[0]!.text;
-    expect(text.startsWith('Got it — I’ll quickly check')).toBe(true);
-    expect(text).toContain('Here are a few **AI headlines');
+    const texts = result.items.map((item) => (item.type === 'message' ? textOf(item) : item.type));
+    expect(texts).toEqual([
+      expect.stringMatching(/^Got it — I’ll quickly check .*\.$/),
+      expect.stringMatching(/^Here are a few \*\*AI headlines/),
+    ]);
+    expect(lastAnswerText(result.items)).toBe(texts[1]);
     expect(result.usage).toMatchObject({ cachedInputTokens: 3072, reasoningTokens: 64, totalTokens: 7575 });
   });
 
