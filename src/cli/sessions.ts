@@ -63,7 +63,7 @@ function parseArgs(argv: string[]): ParsedArgs {
   return parsed;
 }
 
-/** The URL with its password hidden, for progress lines. */
+/** The URL with its password hidden, for progress lines and errors. */
 function displayUrl(url: string): string {
   try {
     const parsed = new URL(url);
@@ -71,7 +71,20 @@ function displayUrl(url: string): string {
     parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url;
+    // Not a URL, so nothing says where a password would end: everything before the last '@'
+    // after the scheme is hidden.
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1***@');
+  }
+}
+
+/** A store URL parsed, or a usage error that shows it without its password. */
+function parseStoreUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new UsageError(
+      `"${displayUrl(url)}" is not a valid URL: percent-encode reserved characters in the user name and password.`,
+    );
   }
 }
 
@@ -90,14 +103,14 @@ export async function openStoreUrl(url: string): Promise<SessionStore> {
     return sqliteStore({ path });
   }
   if (/^rediss?:\/\//.test(url)) {
-    const parsed = new URL(url);
+    const parsed = parseStoreUrl(url);
     const keyPrefix = parsed.searchParams.get('keyPrefix') ?? undefined;
     parsed.searchParams.delete('keyPrefix');
     const { redisStore } = await import('../stores/redis.js');
     return redisStore({ url: parsed.toString(), keyPrefix });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const parsed = new URL(url);
+    const parsed = parseStoreUrl(url);
     const schema = parsed.searchParams.get('schema') ?? undefined;
     parsed.searchParams.delete('schema');
     const { postgresStore } = await import('../stores/postgres.js');

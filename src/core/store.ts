@@ -67,6 +67,10 @@ export interface SessionSnapshot {
 
 export interface Lease {
   token: string;
+  /**
+   * Frees the lease if this holder still has it. Idempotent: a second call, or a retry after a call
+   * that failed, is safe and never frees a lease another holder took since.
+   */
   release(): Promise<void>;
   /**
    * Optional capability: extends the lease to `ttlMs` from now. Rejects with `store_conflict` when
@@ -78,7 +82,11 @@ export interface Lease {
 export interface AppendOptions {
   expectedVersion: number;
   binding?: Binding;
-  /** More bindings written in the same atomic append (an import carries one per runtime). */
+  /**
+   * More bindings written in the same atomic append (an import carries one per runtime), in order,
+   * before `binding`: for one runtime id the last one given wins. Only a store that declares
+   * `appendsBindings` writes them.
+   */
   bindings?: Binding[];
   /** When given, the append is refused (store_conflict) if this lease expired or was taken over. */
   lease?: Lease;
@@ -88,7 +96,7 @@ export interface AppendOptions {
 
 export interface LockOptions {
   waitMs?: number;
-  /** The turn's signal: a store stops waiting for the lease once it fires. */
+  /** The turn's signal: a store stops waiting for the lease once it fires (and holds no lease then). */
   signal?: AbortSignal;
 }
 
@@ -105,7 +113,7 @@ export interface ListResult {
 
 /**
  * Persists sessions as an append-only log of items plus a version and the runtimes' bindings.
- * `append` is atomic: it checks `expectedVersion`, writes items and binding together, and throws
+ * `append` is atomic: it checks `expectedVersion`, writes items and bindings together, and throws
  * `store_conflict` (writing nothing) on a mismatch or a lost lease.
  */
 export interface SessionStore {
@@ -114,6 +122,12 @@ export interface SessionStore {
    * serialized by the agent's in-process queue alone and take no lease.
    */
   readonly processLocal?: boolean;
+  /**
+   * Optional capability: true when `append` writes `AppendOptions.bindings` with the items in the
+   * same atomic operation. `importSession` refuses a transcript with several bindings (writing
+   * nothing) for a store without it, rather than lose bindings the store would ignore.
+   */
+  readonly appendsBindings?: boolean;
   /** The head (version, bindings, latest summary) and a window of items; undefined for a session never written. */
   load(key: SessionKey, options?: LoadOptions): Promise<SessionSnapshot | undefined>;
   append(key: SessionKey, items: Item[], options: AppendOptions): Promise<number>;

@@ -3,7 +3,13 @@ import { CloudhopError, storeUnavailable } from './errors.js';
 import { count, type Item, itemSchema, itemSchemaV1, nonEmpty, type SummaryItem } from './items.js';
 import { KEY_PATTERN, KEY_RULE } from './keys.js';
 import { issuePath } from './options.js';
-import { type Binding, DEFAULT_NAMESPACE, type SessionKey, type SessionStore } from './store.js';
+import {
+  type AppendOptions,
+  type Binding,
+  DEFAULT_NAMESPACE,
+  type SessionKey,
+  type SessionStore,
+} from './store.js';
 import { byteLength } from './usage.js';
 
 /** The format `exportSession` writes. */
@@ -151,6 +157,12 @@ export function parseTranscript(file: unknown): TranscriptFile {
   }
   const broken = brokenLimit(value);
   if (broken) throw invalid(broken);
+  // zod leaves a "__proto__" key out of the record it returns, so such a binding would vanish
+  // without an error: no runtime id is "__proto__", and the file is refused instead.
+  const bindings = (value as { bindings?: unknown } | null)?.bindings;
+  if (typeof bindings === 'object' && bindings !== null && Object.hasOwn(bindings, '__proto__')) {
+    throw invalid('A binding is keyed "__proto__", which is no runtime id', 'bindings.__proto__');
+  }
   const parsed = transcriptSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -206,8 +218,10 @@ export async function exportSession(
 
 /**
  * Imports a transcript into `store` as a new session (the file's ids, or the ones in `options`).
- * The file is validated in full before anything is written; an existing session is never
- * overwritten (`store_conflict`). Returns the key the session was written under.
+ * The file is validated in full before anything is written, and then written in one atomic append
+ * (items and every binding), so an import either lands whole or not at all. An existing session,
+ * also an empty one, is never written into (`store_conflict`). Returns the key the session was
+ * written under.
  */
 export async function importSession(
   store: SessionStore,
@@ -225,15 +239,40 @@ export async function importSession(
     }
   }
   const bindings = Object.values(transcript.bindings);
-  // The items and the first binding land in one atomic append; each further binding is its own
-  // append of no items, which the version check keeps from mixing with a concurrent writer.
+  const append: AppendOptions = { expectedVersion: 0 };
+  if (store.appendsBindings) append.bindings = bindings;
+  else if (bindings.length === 1) append.binding = bindings[0];
+  else if (bindings.length > 1) {
+    throw new CloudhopError(
+      'invalid_config',
+      `importSession: the transcript has ${bindings.length} bindings, but this store cannot write several in one append (it does not declare \`appendsBindings\`), and one append per binding could leave a half-imported session. Nothing was written. Give the store \`bindings\` support (runStoreConformance checks it), or remove the bindings from the file: each runtime then starts its remote session again from the transcript.`,
+    );
+  }
+  // A version check alone cannot tell a missing session from an empty one, so the head is read
+  // first; only an empty session created between the two is left to the version check.
+  const existing = await store.load(key, { limit: 0 }).catch((error: unknown) => {
+    throw storeUnavailable(error, 'looking for the session to import into');
+  });
+  if (existing) throw alreadyThere(key, existing.version);
   try {
-    let version = await store.append(key, transcript.items, { expectedVersion: 0, binding: bindings[0] });
-    for (const binding of bindings.slice(1)) {
-      version = await store.append(key, [], { expectedVersion: version, binding });
-    }
+    await store.append(key, transcript.items, append);
   } catch (error) {
+    if (CloudhopError.is(error, 'store_conflict')) throw alreadyThere(key);
     throw storeUnavailable(error, 'importing the session');
   }
   return key;
+}
+
+function alreadyThere(key: SessionKey, version?: number): CloudhopError {
+  const state =
+    version === undefined
+      ? 'already exists'
+      : version === 0
+        ? 'already exists, with no items'
+        : `is at version ${version}, not the expected 0: it already exists`;
+  return new CloudhopError(
+    'store_conflict',
+    `importSession: the session "${key.sessionId}" (namespace "${key.namespace}") ${state}, and an import never writes into an existing session. Nothing was written. Import under another sessionId, or delete that session first.`,
+    { retryable: false },
+  );
 }

@@ -6,20 +6,26 @@ import {
   type Binding,
   DEFAULT_LOCK_WAIT_MS,
   keyString,
-  type Lease,
   type ListOptions,
   type ListResult,
   type SessionSnapshot,
   type SessionStore,
 } from '../core/store.js';
-import { assertLeaseTtl, assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 import {
-  delay,
-  LOCK_POLL_MS,
+  assertLeaseTtl,
+  assertLeaseWait,
+  leaseConflict,
+  sessionLabel,
+  throwIfAborted,
+  versionConflict,
+} from './store-errors.js';
+import {
+  bindingsToWrite,
   lastSummaryIndex,
   pageOf,
   parseListOptions,
   parseLoadOptions,
+  waitForLease,
 } from './store-kit.js';
 
 /**
@@ -100,6 +106,7 @@ export function memoryStore(): SessionStore {
 
   return {
     processLocal: true,
+    appendsBindings: true,
     async load(key, options) {
       const { fromVersion, limit } = parseLoadOptions(options);
       ensureOpen();
@@ -120,6 +127,7 @@ export function memoryStore(): SessionStore {
 
     async append(key, items, options: AppendOptions) {
       ensureOpen();
+      throwIfAborted(options.signal, `appending to ${sessionLabel(key)}`);
       const mapKey = keyString(key);
       const existing = sessions.get(mapKey);
       const version = existing?.version ?? 0;
@@ -135,6 +143,7 @@ export function memoryStore(): SessionStore {
       }
       const summaryIndex = lastSummaryIndex(items);
       const summary = summaryIndex < 0 ? undefined : JSON.stringify(items[summaryIndex]);
+      const bindings = bindingsToWrite(options).map(copy);
       const now = nowIso();
       const session: MemorySession = existing ?? {
         namespace: key.namespace,
@@ -152,7 +161,7 @@ export function memoryStore(): SessionStore {
       });
       session.version += items.length;
       if (summary !== undefined) session.summary = summary;
-      if (options.binding) session.bindings[options.binding.runtimeId] = copy(options.binding);
+      for (const binding of bindings) session.bindings[binding.runtimeId] = binding;
       session.updatedAt = now;
       sessions.set(mapKey, session);
       return session.version;
@@ -162,29 +171,25 @@ export function memoryStore(): SessionStore {
       ensureOpen();
       const mapKey = keyString(key);
       const waitMs = assertLeaseWait(ttlMs, options.waitMs ?? DEFAULT_LOCK_WAIT_MS);
-      const deadline = Date.now() + waitMs;
-      for (;;) {
+      return waitForLease(key, waitMs, options.signal, async () => {
+        ensureOpen();
         const held = leases.get(mapKey);
-        if (!held || held.expiresAt <= Date.now()) {
-          const token = newId();
-          leases.set(mapKey, { token, expiresAt: Date.now() + ttlMs });
-          const lease: Lease = {
-            token,
-            release: async () => {
-              if (leases.get(mapKey)?.token === token) leases.delete(mapKey);
-            },
-            renew: async (renewTtlMs) => {
-              assertLeaseTtl(renewTtlMs, 'renew');
-              ensureOpen();
-              if (!leaseHolds(mapKey, token)) throw leaseConflict(key);
-              leases.set(mapKey, { token, expiresAt: Date.now() + renewTtlMs });
-            },
-          };
-          return lease;
-        }
-        if (Date.now() >= deadline) throw leaseConflict(key, waitMs);
-        await delay(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())));
-      }
+        if (held && held.expiresAt > Date.now()) return undefined;
+        const token = newId();
+        leases.set(mapKey, { token, expiresAt: Date.now() + ttlMs });
+        return {
+          token,
+          release: async () => {
+            if (leases.get(mapKey)?.token === token) leases.delete(mapKey);
+          },
+          renew: async (renewTtlMs) => {
+            assertLeaseTtl(renewTtlMs, 'renew');
+            ensureOpen();
+            if (!leaseHolds(mapKey, token)) throw leaseConflict(key);
+            leases.set(mapKey, { token, expiresAt: Date.now() + renewTtlMs });
+          },
+        };
+      });
     },
 
     async delete(key) {

@@ -2,7 +2,6 @@ import type { Pool, PoolClient, PoolConfig } from 'pg';
 import * as z from 'zod/v4';
 import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Item, SummaryItem } from '../core/items.js';
 import { objectWithMethods, parseOptions } from '../core/options.js';
 import { registerSecret } from '../core/secrets.js';
 import {
@@ -11,6 +10,7 @@ import {
   DEFAULT_LOCK_WAIT_MS,
   type Lease,
   type ListOptions,
+  type SessionKey,
   type SessionSnapshot,
   type SessionStore,
 } from '../core/store.js';
@@ -21,16 +21,25 @@ import {
   pendingMigrations,
   quoteIdentifier,
 } from './sql-migrations.js';
-import { assertLeaseTtl, assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 import {
-  delay,
+  assertLeaseTtl,
+  assertLeaseWait,
+  leaseConflict,
+  sessionLabel,
+  throwIfAborted,
+  versionConflict,
+} from './store-errors.js';
+import {
+  bindingsToWrite,
   exactlyOneOf,
-  LOCK_POLL_MS,
   lastSummaryIndex,
   onceUntilSuccess,
   pageOf,
   parseListOptions,
   parseLoadOptions,
+  storedItem,
+  storedSummary,
+  waitForLease,
 } from './store-kit.js';
 
 export interface PostgresStoreOptions {
@@ -209,7 +218,14 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
     }
   }
 
+  /** Where a stored item is, for the error that names a row changed outside cloudhop. */
+  const itemRow = (key: SessionKey, position: number) => ({
+    position,
+    row: `the row of ${tables.items} with namespace = '${key.namespace}', session_id = '${key.sessionId}' and seq = ${position + 1}`,
+  });
+
   return {
+    appendsBindings: true,
     async load(key, loadOptions) {
       const { fromVersion, limit } = parseLoadOptions(loadOptions);
       return run('loading a session', async (pool): Promise<SessionSnapshot | undefined> => {
@@ -220,10 +236,11 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
           bindings: Record<string, Binding>;
           created_at: Date;
           updated_at: Date;
-          items: Item[];
-          summary: SummaryItem | null;
+          items: unknown[];
+          summary: unknown;
+          summary_seq: string | null;
         }>(
-          `SELECT s.version, s.bindings, s.created_at, s.updated_at,
+          `SELECT s.version, s.bindings, s.created_at, s.updated_at, s.summary_seq,
              (SELECT coalesce(json_agg(w.item ORDER BY w.seq), '[]'::json) FROM (
                 SELECT i.seq, i.item FROM ${tables.items} i
                 WHERE i.namespace = $1 AND i.session_id = $2 AND i.seq > $3::bigint
@@ -236,21 +253,31 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
         const row = result.rows[0];
         if (!row) return undefined;
         const version = Number(row.version);
+        const from = Math.min(fromVersion, version);
         const snapshot: SessionSnapshot = {
-          items: row.items,
+          items: row.items.map((item, index) => storedItem(item, key, itemRow(key, from + index))),
           version,
           bindings: row.bindings,
           meta: { createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() },
-          fromVersion: Math.min(fromVersion, version),
+          fromVersion: from,
         };
-        if (row.summary) snapshot.summary = row.summary;
+        if (row.summary_seq !== null) {
+          snapshot.summary = storedSummary(row.summary, key, itemRow(key, Number(row.summary_seq) - 1));
+        }
         return snapshot;
       });
     },
 
     async append(key, items, appendOptions: AppendOptions) {
       const serialized = items.map((item) => JSON.stringify(item));
-      const { expectedVersion, binding, lease } = appendOptions;
+      const { expectedVersion, lease, signal } = appendOptions;
+      // One jsonb object of every binding, merged over the stored ones ('{}' when there are none);
+      // for one runtime id the last binding given wins, as in a JSON object.
+      const bindings = JSON.stringify(
+        Object.fromEntries(bindingsToWrite(appendOptions).map((binding) => [binding.runtimeId, binding])),
+      );
+      const what = `appending to ${sessionLabel(key)}`;
+      throwIfAborted(signal, what);
       return run('appending to a session', (pool) =>
         inTransaction(pool, async (client) => {
           if (lease) {
@@ -263,16 +290,15 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
             if (held.rowCount === 0) throw leaseConflict(key);
           }
           const next = expectedVersion + serialized.length;
-          const bindingArgs = binding ? [binding.runtimeId, JSON.stringify(binding)] : [null, null];
           const summaryIndex = lastSummaryIndex(items);
           const summarySeq = summaryIndex < 0 ? null : expectedVersion + summaryIndex + 1;
           // The row lock taken here queues concurrent appenders; each then re-checks the version.
           const updated = await client.query(
             `UPDATE ${tables.sessions}
-             SET version = $4, updated_at = now(), summary_seq = coalesce($7::bigint, summary_seq),
-                 bindings = CASE WHEN $5::text IS NULL THEN bindings ELSE bindings || jsonb_build_object($5::text, $6::jsonb) END
+             SET version = $4, updated_at = now(), summary_seq = coalesce($6::bigint, summary_seq),
+                 bindings = bindings || $5::jsonb
              WHERE namespace = $1 AND session_id = $2 AND version = $3`,
-            [key.namespace, key.sessionId, expectedVersion, next, ...bindingArgs, summarySeq],
+            [key.namespace, key.sessionId, expectedVersion, next, bindings, summarySeq],
           );
           if (updated.rowCount === 0) {
             const created =
@@ -280,9 +306,9 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
               (
                 await client.query(
                   `INSERT INTO ${tables.sessions} (namespace, session_id, version, bindings, summary_seq)
-                   VALUES ($1, $2, $3, CASE WHEN $4::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object($4::text, $5::jsonb) END, $6::bigint)
+                   VALUES ($1, $2, $3, $4::jsonb, $5::bigint)
                    ON CONFLICT (namespace, session_id) DO NOTHING`,
-                  [key.namespace, key.sessionId, next, ...bindingArgs, summarySeq],
+                  [key.namespace, key.sessionId, next, bindings, summarySeq],
                 )
               ).rowCount === 1;
             if (!created) {
@@ -300,6 +326,8 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
               [key.namespace, key.sessionId, expectedVersion, serialized],
             );
           }
+          // Until COMMIT nothing is visible: a signal that fired meanwhile still rolls it all back.
+          throwIfAborted(signal, what);
           return next;
         }),
       );
@@ -307,9 +335,32 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
 
     async lock(key, ttlMs, lockOptions = {}) {
       const waitMs = assertLeaseWait(ttlMs, lockOptions.waitMs ?? DEFAULT_LOCK_WAIT_MS);
-      const deadline = Date.now() + waitMs;
       const token = newId();
-      for (;;) {
+      const lease: Lease = {
+        token,
+        release: async () => {
+          await run('releasing a lease', (pool) =>
+            pool.query(
+              `DELETE FROM ${tables.leases} WHERE namespace = $1 AND session_id = $2 AND token = $3`,
+              [key.namespace, key.sessionId, token],
+            ),
+          );
+        },
+        renew: async (renewTtlMs) => {
+          assertLeaseTtl(renewTtlMs, 'renew');
+          // Only a live lease is extended, by the database's clock like the lock itself.
+          const renewed = await run('renewing a lease', (pool) =>
+            pool.query(
+              `UPDATE ${tables.leases}
+               SET expires_at = clock_timestamp() + make_interval(secs => $4::double precision / 1000)
+               WHERE namespace = $1 AND session_id = $2 AND token = $3 AND expires_at > clock_timestamp()`,
+              [key.namespace, key.sessionId, token, renewTtlMs],
+            ),
+          );
+          if (renewed.rowCount !== 1) throw leaseConflict(key);
+        },
+      };
+      return waitForLease(key, waitMs, lockOptions.signal, async () => {
         // Takes the lease when there is none or it has expired, by the database's clock.
         const taken = await run('taking a lease', (pool) =>
           pool.query(
@@ -320,36 +371,8 @@ export function postgresStore(options: PostgresStoreOptions): SessionStore {
             [key.namespace, key.sessionId, token, ttlMs],
           ),
         );
-        if (taken.rowCount === 1) {
-          const lease: Lease = {
-            token,
-            release: async () => {
-              await run('releasing a lease', (pool) =>
-                pool.query(
-                  `DELETE FROM ${tables.leases} WHERE namespace = $1 AND session_id = $2 AND token = $3`,
-                  [key.namespace, key.sessionId, token],
-                ),
-              );
-            },
-            renew: async (renewTtlMs) => {
-              assertLeaseTtl(renewTtlMs, 'renew');
-              // Only a live lease is extended, by the database's clock like the lock itself.
-              const renewed = await run('renewing a lease', (pool) =>
-                pool.query(
-                  `UPDATE ${tables.leases}
-                   SET expires_at = clock_timestamp() + make_interval(secs => $4::double precision / 1000)
-                   WHERE namespace = $1 AND session_id = $2 AND token = $3 AND expires_at > clock_timestamp()`,
-                  [key.namespace, key.sessionId, token, renewTtlMs],
-                ),
-              );
-              if (renewed.rowCount !== 1) throw leaseConflict(key);
-            },
-          };
-          return lease;
-        }
-        if (Date.now() >= deadline) throw leaseConflict(key, waitMs);
-        await delay(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())));
-      }
+        return taken.rowCount === 1 ? lease : undefined;
+      });
     },
 
     async delete(key) {

@@ -3,7 +3,6 @@ import type { Redis, RedisOptions } from 'ioredis';
 import * as z from 'zod/v4';
 import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Item, SummaryItem } from '../core/items.js';
 import { objectWithMethods, parseOptions } from '../core/options.js';
 import { registerSecret } from '../core/secrets.js';
 import {
@@ -16,16 +15,25 @@ import {
   type SessionSnapshot,
   type SessionStore,
 } from '../core/store.js';
-import { assertLeaseTtl, assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 import {
-  delay,
+  assertLeaseTtl,
+  assertLeaseWait,
+  leaseConflict,
+  sessionLabel,
+  throwIfAborted,
+  versionConflict,
+} from './store-errors.js';
+import {
+  bindingsToWrite,
   exactlyOneOf,
-  LOCK_POLL_MS,
   lastSummaryIndex,
   onceUntilSuccess,
   pageOf,
   parseListOptions,
   parseLoadOptions,
+  parseStoredItem,
+  parseStoredSummary,
+  waitForLease,
 } from './store-kit.js';
 
 export interface RedisStoreOptions {
@@ -39,12 +47,39 @@ export interface RedisStoreOptions {
   ttlSeconds?: number;
 }
 
+/**
+ * What keeps ioredis from using a URL, checked when the store is made rather than on first use
+ * (where the failure would carry the URL, password included). Never quotes the URL.
+ */
+function redisUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a valid URL (redis://[user:password@]host:port[/db]); percent-encode reserved characters in the user name and password';
+  }
+  try {
+    decodeURIComponent(parsed.username);
+    decodeURIComponent(parsed.password);
+  } catch {
+    return 'has a user name or password with a "%" that starts no percent-encoded character; write "%" as %25';
+  }
+  if (!/^\/?\d*$/.test(parsed.pathname)) {
+    return 'may name a database only by its number after the host (redis://host:6379/0)';
+  }
+  return undefined;
+}
+
 const optionsSchema = exactlyOneOf(
   z
     .object({
       url: z
         .string()
         .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+        .superRefine((url, ctx) => {
+          const problem = redisUrlProblem(url);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
         .optional(),
       client: objectWithMethods<Redis>(
         ['evalsha', 'multi'],
@@ -80,39 +115,49 @@ const SUMMARY_FIELD = 'summary';
 
 /**
  * Appends atomically. KEYS: items, meta, lease, index. ARGV: expectedVersion, lease token ('' for
- * none), binding field ('' for none), binding JSON, now, ttl seconds ('0' for none), session id,
- * the latest summary's place among the items (1-based, '0' for none), then the items as JSON.
- * Returns {0, newVersion}, {-1, 0} for a lost lease, {-2, version} for a version mismatch; nothing
- * is written unless it returns 0.
+ * none), now, ttl seconds ('0' for none), session id, the latest summary's place among the items
+ * (1-based, '0' for none), the number of bindings, a field and a JSON text per binding, then the
+ * items as JSON. Returns {0, newVersion}, {-1, 0} for a lost lease, {-2, version} for a version
+ * mismatch, {-3, key, type found, type expected} for a key holding another type than cloudhop keeps
+ * there, {-4} for a version that is not a number; nothing is written unless it returns 0.
  */
 const APPEND_SCRIPT = `
+-- Every check comes before the first write: Redis does not roll back a script that fails half-way,
+-- and a write to a key of the wrong type fails.
+local types = {'list', 'hash', 'string', 'zset'}
+for i = 1, 4 do
+  local found = redis.call('TYPE', KEYS[i])['ok']
+  if found ~= 'none' and found ~= types[i] then
+    return {-3, KEYS[i], found, types[i]}
+  end
+end
 if ARGV[2] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[2] then
   return {-1, 0}
 end
 local version = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
+if version == nil then
+  return {-4}
+end
 if version ~= tonumber(ARGV[1]) then
   return {-2, version}
 end
--- Read before the first write: a script that fails half-way is not rolled back.
-local summaryAt = tonumber(ARGV[8])
-local summary = ARGV[8 + summaryAt]
-local first = 9
+local firstItem = 8 + 2 * tonumber(ARGV[7])
+local summaryAt = tonumber(ARGV[6])
+local summary = ARGV[firstItem - 1 + summaryAt]
+local first = firstItem
 while first <= #ARGV do
   local last = math.min(first + 999, #ARGV)
   redis.call('RPUSH', KEYS[1], unpack(ARGV, first, last))
   first = last + 1
 end
-local next = version + #ARGV - 8
-redis.call('HSETNX', KEYS[2], 'createdAt', ARGV[5])
-redis.call('HSET', KEYS[2], 'version', next, 'updatedAt', ARGV[5])
-if ARGV[3] ~= '' then
-  redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
-end
+local next = version + #ARGV - firstItem + 1
+redis.call('HSETNX', KEYS[2], 'createdAt', ARGV[3])
+redis.call('HSET', KEYS[2], 'version', next, 'updatedAt', ARGV[3], unpack(ARGV, 8, firstItem - 1))
 if summaryAt > 0 then
   redis.call('HSET', KEYS[2], '${SUMMARY_FIELD}', summary)
 end
-redis.call('ZADD', KEYS[4], 0, ARGV[7])
-local ttl = tonumber(ARGV[6])
+redis.call('ZADD', KEYS[4], 0, ARGV[5])
+local ttl = tonumber(ARGV[4])
 if ttl > 0 then
   redis.call('EXPIRE', KEYS[1], ttl)
   redis.call('EXPIRE', KEYS[2], ttl)
@@ -214,6 +259,15 @@ function execResults(results: Array<[Error | null, unknown]> | null): unknown[] 
   });
 }
 
+/** Another program's key where cloudhop keeps one of a session's keys: nothing is written over it. */
+function foreignKey(key: string, found: string, expected: string): CloudhopError {
+  return new CloudhopError(
+    'store_unavailable',
+    `The Redis key "${key}" holds a ${found}, not the ${expected} cloudhop keeps there, so nothing was written: something else writes under this key prefix. Give cloudhop a keyPrefix of its own, or delete that key if nothing needs it.`,
+    { retryable: false },
+  );
+}
+
 function hostOf(url: string): string {
   try {
     return new URL(url).host;
@@ -305,6 +359,7 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
   }
 
   return {
+    appendsBindings: true,
     async load(key, loadOptions) {
       const { fromVersion, limit } = parseLoadOptions(loadOptions);
       const keys = keysFor(prefix, key);
@@ -328,71 +383,79 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
         }
         const version = Number(meta.version);
         const snapshot: SessionSnapshot = {
-          items: rawItems.map((raw) => JSON.parse(raw) as Item),
+          items: rawItems.map((raw, index) => {
+            const position = fromVersion + index;
+            return parseStoredItem(raw, key, {
+              position,
+              row: `index ${position} of the list ${keys.items}`,
+            });
+          }),
           version,
           bindings,
           meta: { createdAt: meta.createdAt, updatedAt: meta.updatedAt },
           fromVersion: Math.min(fromVersion, version),
         };
         const summary = meta[SUMMARY_FIELD];
-        if (summary !== undefined) snapshot.summary = JSON.parse(summary) as SummaryItem;
+        if (summary !== undefined) {
+          snapshot.summary = parseStoredSummary(summary, key, {
+            row: `the field "${SUMMARY_FIELD}" of the hash ${keys.meta}`,
+          });
+        }
         return snapshot;
       });
     },
 
     async append(key, items, appendOptions: AppendOptions) {
       const keys = keysFor(prefix, key);
-      const binding = appendOptions.binding;
+      const bindings = bindingsToWrite(appendOptions);
       const args = [
         appendOptions.expectedVersion,
         appendOptions.lease?.token ?? '',
-        binding ? BINDING_FIELD_PREFIX + binding.runtimeId : '',
-        binding ? JSON.stringify(binding) : '',
         new Date().toISOString(),
         ttlSeconds,
         key.sessionId,
         lastSummaryIndex(items) + 1,
+        bindings.length,
+        ...bindings.flatMap((binding) => [BINDING_FIELD_PREFIX + binding.runtimeId, JSON.stringify(binding)]),
         ...items.map((item) => JSON.stringify(item)),
       ];
+      throwIfAborted(appendOptions.signal, `appending to ${sessionLabel(key)}`);
       return run('appending to a session', async (client) => {
-        const [status, version] = (await appendScript.run(
+        const [status, value, found, expected] = (await appendScript.run(
           client,
           [keys.items, keys.meta, keys.lease, keys.index],
           args,
-        )) as [number, number];
+        )) as [number, number | string, string?, string?];
         if (status === -1) throw leaseConflict(key);
-        if (status === -2) throw versionConflict(key, appendOptions.expectedVersion, version);
-        return version;
+        if (status === -2) throw versionConflict(key, appendOptions.expectedVersion, Number(value));
+        if (status === -3) throw foreignKey(String(value), found!, expected!);
+        if (status === -4) throw foreignKey(keys.meta, 'hash without a numeric version', 'session hash');
+        return Number(value);
       });
     },
 
     async lock(key, ttlMs, lockOptions = {}) {
       const waitMs = assertLeaseWait(ttlMs, lockOptions.waitMs ?? DEFAULT_LOCK_WAIT_MS);
       const leaseKey = keysFor(prefix, key).lease;
-      const deadline = Date.now() + waitMs;
       const token = newId();
       const ttl = Math.max(1, Math.ceil(ttlMs));
-      for (;;) {
+      const lease: Lease = {
+        token,
+        release: async () => {
+          await run('releasing a lease', (client) => releaseScript.run(client, [leaseKey], [token]));
+        },
+        renew: async (renewTtlMs) => {
+          assertLeaseTtl(renewTtlMs, 'renew');
+          const renewed = await run('renewing a lease', (client) =>
+            renewScript.run(client, [leaseKey], [token, Math.max(1, Math.ceil(renewTtlMs))]),
+          );
+          if (renewed !== 1) throw leaseConflict(key);
+        },
+      };
+      return waitForLease(key, waitMs, lockOptions.signal, async () => {
         const taken = await run('taking a lease', (client) => client.set(leaseKey, token, 'PX', ttl, 'NX'));
-        if (taken === 'OK') {
-          const lease: Lease = {
-            token,
-            release: async () => {
-              await run('releasing a lease', (client) => releaseScript.run(client, [leaseKey], [token]));
-            },
-            renew: async (renewTtlMs) => {
-              assertLeaseTtl(renewTtlMs, 'renew');
-              const renewed = await run('renewing a lease', (client) =>
-                renewScript.run(client, [leaseKey], [token, Math.max(1, Math.ceil(renewTtlMs))]),
-              );
-              if (renewed !== 1) throw leaseConflict(key);
-            },
-          };
-          return lease;
-        }
-        if (Date.now() >= deadline) throw leaseConflict(key, waitMs);
-        await delay(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())));
-      }
+        return taken === 'OK' ? lease : undefined;
+      });
     },
 
     async delete(key) {

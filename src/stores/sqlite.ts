@@ -1,7 +1,6 @@
 import * as z from 'zod/v4';
 import { CloudhopError, storeUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Item, SummaryItem } from '../core/items.js';
 import { objectWithMethods, parseOptions } from '../core/options.js';
 import {
   type AppendOptions,
@@ -15,16 +14,26 @@ import {
   type SessionStore,
 } from '../core/store.js';
 import { defineMigrations, MIGRATIONS_TABLE, type Migration, pendingMigrations } from './sql-migrations.js';
-import { assertLeaseTtl, assertLeaseWait, leaseConflict, versionConflict } from './store-errors.js';
 import {
+  assertLeaseTtl,
+  assertLeaseWait,
+  leaseConflict,
+  throwIfAborted,
+  versionConflict,
+} from './store-errors.js';
+import {
+  bindingsToWrite,
   delay,
   exactlyOneOf,
-  LOCK_POLL_MS,
   lastSummaryIndex,
   onceUntilSuccess,
   pageOf,
   parseListOptions,
   parseLoadOptions,
+  parseStoredItem,
+  parseStoredSummary,
+  pause,
+  waitForLease,
 } from './store-kit.js';
 
 type SqlValue = string | number | null;
@@ -69,8 +78,27 @@ const optionsSchema = exactlyOneOf(
   'give exactly one of `path` (a file the store opens) or `database` (a handle you opened)',
 );
 
-/** How long a write waits for another process's write transaction before giving up with store_unavailable. */
-const BUSY_TIMEOUT_MS = 10_000;
+/**
+ * SQLite's own wait for another connection's lock (busy_timeout) blocks the whole process, every
+ * session and timer with it; it is kept this short on files the store opens, and longer waits
+ * happen between attempts, asynchronously.
+ */
+const BLOCKING_BUSY_TIMEOUT_MS = 5;
+/** How long a call waits, in all, for another process's write transaction before giving up with store_unavailable. */
+const BUSY_WAIT_MS = 10_000;
+/** The longest pause between two attempts on a locked file. */
+const BUSY_POLL_MAX_MS = 50;
+
+/** Whether SQLite refused because another connection holds a lock (SQLITE_BUSY and its extended codes). */
+function isBusy(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  // better-sqlite3 names the code (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, …); node:sqlite gives the
+  // number, whose low byte is the primary code (5).
+  if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
+  if (typeof errcode === 'number') return (errcode & 0xff) === 5;
+  return /database is locked/i.test(error.message);
+}
 
 const MIGRATIONS: readonly Migration[] = defineMigrations([
   {
@@ -133,16 +161,44 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore {
     return db;
   });
 
-  /** Runs `work` against the open database, mapping anything the driver throws to store_unavailable. */
-  async function withDatabase<T>(what: string, work: (db: SqliteDatabase) => T): Promise<T> {
-    if (closed)
-      throw new CloudhopError('store_unavailable', 'This sqliteStore was closed; create a new one.');
-    try {
-      return work(await connect());
-    } catch (error) {
-      throw storeUnavailable(error, what);
+  /**
+   * Runs `work` against the open database, mapping anything the driver throws to store_unavailable.
+   * While another process holds the file's lock, `work` (a transaction that wrote nothing) is tried
+   * again after a pause, for up to BUSY_WAIT_MS, unless `signal` fires first.
+   */
+  async function withDatabase<T>(
+    what: string,
+    work: (db: SqliteDatabase) => T,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const deadline = Date.now() + BUSY_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      if (closed)
+        throw new CloudhopError('store_unavailable', 'This sqliteStore was closed; create a new one.');
+      throwIfAborted(signal, what);
+      try {
+        return work(await connect());
+      } catch (error) {
+        if (!isBusy(error)) throw storeUnavailable(error, what);
+        if (Date.now() >= deadline) {
+          throw storeUnavailable(
+            new Error(`another connection held the SQLite file locked for ${BUSY_WAIT_MS} ms`, {
+              cause: error,
+            }),
+            what,
+          );
+        }
+      }
+      // Full jitter, so processes that met at a lock do not meet again at the next attempt.
+      await pause(Math.max(1, Math.random() * Math.min(BUSY_POLL_MAX_MS, 2 ** attempt)), signal, what);
     }
   }
+
+  /** Where a stored item is, for the error that names a row changed outside cloudhop. */
+  const itemRow = (key: SessionKey, position: number) => ({
+    position,
+    row: `the row of cloudhop_items with namespace = '${key.namespace}', session_id = '${key.sessionId}' and seq = ${position + 1}`,
+  });
 
   function statement(db: SqliteDatabase, sql: string): SqliteStatement {
     let prepared = statements.get(sql);
@@ -197,130 +253,140 @@ export function sqliteStore(options: SqliteStoreOptions): SessionStore {
   }
 
   return {
+    appendsBindings: true,
     async load(key, loadOptions) {
       const { fromVersion, limit } = parseLoadOptions(loadOptions);
-      return withDatabase('loading a session', (db) =>
-        transaction(db, 'DEFERRED', (): SessionSnapshot | undefined => {
-          const session = statement(
-            db,
-            'SELECT version, bindings, created_at, updated_at, summary_seq FROM cloudhop_sessions WHERE namespace = ? AND session_id = ?',
-          ).get(key.namespace, key.sessionId) as
-            | {
-                version: number;
-                bindings: string;
-                created_at: string;
-                updated_at: string;
-                summary_seq: number | null;
-              }
-            | undefined;
-          if (!session) return undefined;
-          const version = Number(session.version);
-          const from = Math.min(fromVersion, version);
-          // seq is position + 1, so the window is a primary-key range; SQLite reads LIMIT -1 as no limit.
-          const rows =
-            limit === 0
-              ? []
-              : (statement(
-                  db,
-                  'SELECT item FROM cloudhop_items WHERE namespace = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-                ).all(key.namespace, key.sessionId, from, limit ?? -1) as Array<{ item: string }>);
-          const snapshot: SessionSnapshot = {
-            items: rows.map((row) => JSON.parse(row.item) as Item),
-            version,
-            bindings: JSON.parse(session.bindings) as Record<string, Binding>,
-            meta: { createdAt: session.created_at, updatedAt: session.updated_at },
-            fromVersion: from,
-          };
-          if (session.summary_seq !== null) {
-            const summary = statement(
+      return withDatabase(
+        'loading a session',
+        (db) =>
+          transaction(db, 'DEFERRED', (): SessionSnapshot | undefined => {
+            const session = statement(
               db,
-              'SELECT item FROM cloudhop_items WHERE namespace = ? AND session_id = ? AND seq = ?',
-            ).get(key.namespace, key.sessionId, session.summary_seq) as { item: string } | undefined;
-            if (summary) snapshot.summary = JSON.parse(summary.item) as SummaryItem;
-          }
-          return snapshot;
-        }),
+              'SELECT version, bindings, created_at, updated_at, summary_seq FROM cloudhop_sessions WHERE namespace = ? AND session_id = ?',
+            ).get(key.namespace, key.sessionId) as
+              | {
+                  version: number;
+                  bindings: string;
+                  created_at: string;
+                  updated_at: string;
+                  summary_seq: number | null;
+                }
+              | undefined;
+            if (!session) return undefined;
+            const version = Number(session.version);
+            const from = Math.min(fromVersion, version);
+            // seq is position + 1, so the window is a primary-key range; SQLite reads LIMIT -1 as no limit.
+            const rows =
+              limit === 0
+                ? []
+                : (statement(
+                    db,
+                    'SELECT item FROM cloudhop_items WHERE namespace = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+                  ).all(key.namespace, key.sessionId, from, limit ?? -1) as Array<{ item: string }>);
+            const snapshot: SessionSnapshot = {
+              items: rows.map((row, index) => parseStoredItem(row.item, key, itemRow(key, from + index))),
+              version,
+              bindings: JSON.parse(session.bindings) as Record<string, Binding>,
+              meta: { createdAt: session.created_at, updatedAt: session.updated_at },
+              fromVersion: from,
+            };
+            if (session.summary_seq !== null) {
+              const summary = statement(
+                db,
+                'SELECT item FROM cloudhop_items WHERE namespace = ? AND session_id = ? AND seq = ?',
+              ).get(key.namespace, key.sessionId, session.summary_seq) as { item: string } | undefined;
+              snapshot.summary = parseStoredSummary(
+                summary?.item ?? 'null',
+                key,
+                itemRow(key, Number(session.summary_seq) - 1),
+              );
+            }
+            return snapshot;
+          }),
+        loadOptions?.signal,
       );
     },
 
     async append(key, items, appendOptions: AppendOptions) {
       const serialized = items.map((item) => JSON.stringify(item));
-      return withDatabase('appending to a session', (db) =>
-        transaction(db, 'IMMEDIATE', () => {
-          if (appendOptions.lease && !leaseHolds(db, key, appendOptions.lease.token))
-            throw leaseConflict(key);
-          const session = statement(
-            db,
-            'SELECT version, bindings FROM cloudhop_sessions WHERE namespace = ? AND session_id = ?',
-          ).get(key.namespace, key.sessionId) as { version: number; bindings: string } | undefined;
-          const version = session ? Number(session.version) : 0;
-          if (version !== appendOptions.expectedVersion) {
-            throw versionConflict(key, appendOptions.expectedVersion, version);
-          }
-          const bindings = session ? (JSON.parse(session.bindings) as Record<string, Binding>) : {};
-          if (appendOptions.binding) bindings[appendOptions.binding.runtimeId] = appendOptions.binding;
-          const next = version + serialized.length;
-          const summaryIndex = lastSummaryIndex(items);
-          const summarySeq = summaryIndex < 0 ? null : version + summaryIndex + 1;
-          const now = new Date().toISOString();
-          if (session) {
-            statement(
+      const written = bindingsToWrite(appendOptions);
+      return withDatabase(
+        'appending to a session',
+        (db) =>
+          transaction(db, 'IMMEDIATE', () => {
+            if (appendOptions.lease && !leaseHolds(db, key, appendOptions.lease.token))
+              throw leaseConflict(key);
+            const session = statement(
               db,
-              'UPDATE cloudhop_sessions SET version = ?, bindings = ?, updated_at = ?, summary_seq = coalesce(?, summary_seq) WHERE namespace = ? AND session_id = ?',
-            ).run(next, JSON.stringify(bindings), now, summarySeq, key.namespace, key.sessionId);
-          } else {
-            statement(
+              'SELECT version, bindings FROM cloudhop_sessions WHERE namespace = ? AND session_id = ?',
+            ).get(key.namespace, key.sessionId) as { version: number; bindings: string } | undefined;
+            const version = session ? Number(session.version) : 0;
+            if (version !== appendOptions.expectedVersion) {
+              throw versionConflict(key, appendOptions.expectedVersion, version);
+            }
+            const bindings = session ? (JSON.parse(session.bindings) as Record<string, Binding>) : {};
+            for (const binding of written) bindings[binding.runtimeId] = binding;
+            const next = version + serialized.length;
+            const summaryIndex = lastSummaryIndex(items);
+            const summarySeq = summaryIndex < 0 ? null : version + summaryIndex + 1;
+            const now = new Date().toISOString();
+            if (session) {
+              statement(
+                db,
+                'UPDATE cloudhop_sessions SET version = ?, bindings = ?, updated_at = ?, summary_seq = coalesce(?, summary_seq) WHERE namespace = ? AND session_id = ?',
+              ).run(next, JSON.stringify(bindings), now, summarySeq, key.namespace, key.sessionId);
+            } else {
+              statement(
+                db,
+                'INSERT INTO cloudhop_sessions (namespace, session_id, version, bindings, created_at, updated_at, summary_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
+              ).run(key.namespace, key.sessionId, next, JSON.stringify(bindings), now, now, summarySeq);
+            }
+            const insert = statement(
               db,
-              'INSERT INTO cloudhop_sessions (namespace, session_id, version, bindings, created_at, updated_at, summary_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
-            ).run(key.namespace, key.sessionId, next, JSON.stringify(bindings), now, now, summarySeq);
-          }
-          const insert = statement(
-            db,
-            'INSERT INTO cloudhop_items (namespace, session_id, seq, item) VALUES (?, ?, ?, ?)',
-          );
-          serialized.forEach((item, index) => {
-            insert.run(key.namespace, key.sessionId, version + index + 1, item);
-          });
-          return next;
-        }),
+              'INSERT INTO cloudhop_items (namespace, session_id, seq, item) VALUES (?, ?, ?, ?)',
+            );
+            serialized.forEach((item, index) => {
+              insert.run(key.namespace, key.sessionId, version + index + 1, item);
+            });
+            return next;
+          }),
+        appendOptions.signal,
       );
     },
 
     async lock(key, ttlMs, lockOptions = {}) {
       const waitMs = assertLeaseWait(ttlMs, lockOptions.waitMs ?? DEFAULT_LOCK_WAIT_MS);
-      const deadline = Date.now() + waitMs;
+      const { signal } = lockOptions;
       const token = newId();
-      for (;;) {
-        if (await withDatabase('taking a lease', (db) => tryLock(db, key, token, ttlMs))) {
-          const lease: Lease = {
-            token,
-            release: () =>
-              withDatabase('releasing a lease', (db) => {
-                statement(
-                  db,
-                  'DELETE FROM cloudhop_leases WHERE namespace = ? AND session_id = ? AND token = ?',
-                ).run(key.namespace, key.sessionId, token);
-              }),
-            renew: async (renewTtlMs) => {
-              assertLeaseTtl(renewTtlMs, 'renew');
-              const renewed = await withDatabase('renewing a lease', (db) => {
-                const now = Date.now();
-                const result = statement(
-                  db,
-                  'UPDATE cloudhop_leases SET expires_at = ? WHERE namespace = ? AND session_id = ? AND token = ? AND expires_at > ?',
-                ).run(now + renewTtlMs, key.namespace, key.sessionId, token, now) as {
-                  changes: number | bigint;
-                };
-                return Number(result.changes) === 1;
-              });
-              if (!renewed) throw leaseConflict(key);
-            },
-          };
-          return lease;
-        }
-        if (Date.now() >= deadline) throw leaseConflict(key, waitMs);
-        await delay(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())));
-      }
+      const lease: Lease = {
+        token,
+        release: () =>
+          withDatabase('releasing a lease', (db) => {
+            statement(
+              db,
+              'DELETE FROM cloudhop_leases WHERE namespace = ? AND session_id = ? AND token = ?',
+            ).run(key.namespace, key.sessionId, token);
+          }),
+        renew: async (renewTtlMs) => {
+          assertLeaseTtl(renewTtlMs, 'renew');
+          const renewed = await withDatabase('renewing a lease', (db) => {
+            const now = Date.now();
+            const result = statement(
+              db,
+              'UPDATE cloudhop_leases SET expires_at = ? WHERE namespace = ? AND session_id = ? AND token = ? AND expires_at > ?',
+            ).run(now + renewTtlMs, key.namespace, key.sessionId, token, now) as {
+              changes: number | bigint;
+            };
+            return Number(result.changes) === 1;
+          });
+          if (!renewed) throw leaseConflict(key);
+        },
+      };
+      return waitForLease(key, waitMs, signal, async () =>
+        (await withDatabase('taking a lease', (db) => tryLock(db, key, token, ttlMs), signal))
+          ? lease
+          : undefined,
+      );
     },
 
     async delete(key) {
@@ -399,7 +465,7 @@ const NODE_SQLITE = 'node:sqlite';
 async function openDatabase(path: string, driver: SqliteDriver): Promise<SqliteDatabase> {
   const db = await openWith(path, driver);
   try {
-    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec(`PRAGMA busy_timeout = ${BLOCKING_BUSY_TIMEOUT_MS}`);
     await switchToWal(db);
   } catch (error) {
     db.close();
@@ -414,7 +480,7 @@ async function openDatabase(path: string, driver: SqliteDriver): Promise<SqliteD
  * avoid a deadlock between readers that both want to write), so it is retried for a while.
  */
 async function switchToWal(db: SqliteDatabase): Promise<void> {
-  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const deadline = Date.now() + BUSY_WAIT_MS;
   for (;;) {
     try {
       db.exec('PRAGMA journal_mode = WAL');

@@ -24,6 +24,54 @@ export function leaseConflict(key: SessionKey, waitedMs?: number): CloudhopError
   return new CloudhopError('store_conflict', message, { retryable: true });
 }
 
+/**
+ * What a store throws when the caller's signal ends its wait: the signal's own reason when that is
+ * one of ours (the agent aborts a timed-out turn with its `timeout` error), else `aborted`.
+ */
+export function abortedWait(signal: AbortSignal, what: string): CloudhopError {
+  if (signal.reason instanceof CloudhopError) return signal.reason;
+  return new CloudhopError(
+    'aborted',
+    `Stopped ${what}: the AbortSignal fired. Nothing was written; the session is as it was.`,
+    { retryable: false },
+  );
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw abortedWait(signal, what);
+}
+
+/**
+ * Where a durable store keeps an item it read: the item's position in the session (none for a copy
+ * kept beside the log, like Redis's latest summary) and the row, in the store's own words.
+ */
+export interface StoredPlace {
+  position?: number;
+  row: string;
+}
+
+/**
+ * A stored item that is not an item any more (its row was changed outside cloudhop): every turn on
+ * the session would fail on it, so the read fails here, naming the row and how to mend it.
+ */
+export function invalidStoredItem(
+  key: SessionKey,
+  place: StoredPlace,
+  problem: string,
+  fieldPath: string,
+): CloudhopError {
+  const base = place.position === undefined ? 'summary' : `items.${place.position}`;
+  const what =
+    place.position === undefined
+      ? 'an invalid latest summary'
+      : `an invalid item at position ${place.position}`;
+  return new CloudhopError(
+    'transcript_invalid',
+    `The ${sessionLabel(key)} holds ${what} (${problem}${fieldPath ? ` at "${fieldPath}"` : ''}): it was changed outside cloudhop. Replace ${place.row} with a valid item, or delete the session; until then no turn on this session can run.`,
+    { path: fieldPath ? `${base}.${fieldPath}` : base },
+  );
+}
+
 export function assertLeaseTtl(ttlMs: number, call: 'lock' | 'renew'): void {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
     failConfig(`${call} ttlMs must be a positive number of milliseconds (got ${ttlMs}).`);

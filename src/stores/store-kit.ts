@@ -1,7 +1,23 @@
 import type * as z from 'zod/v4';
-import type { Item } from '../core/items.js';
-import { assertCount, FIRST_POSITION, failConfig } from '../core/options.js';
-import { DEFAULT_NAMESPACE, type ListOptions, type LoadOptions } from '../core/store.js';
+import { type Item, itemSchema, type SummaryItem, summaryItemSchema } from '../core/items.js';
+import { assertCount, FIRST_POSITION, failConfig, issuePath } from '../core/options.js';
+import {
+  type AppendOptions,
+  type Binding,
+  DEFAULT_NAMESPACE,
+  type Lease,
+  type ListOptions,
+  type LoadOptions,
+  type SessionKey,
+} from '../core/store.js';
+import {
+  abortedWait,
+  invalidStoredItem,
+  leaseConflict,
+  type StoredPlace,
+  sessionLabel,
+  throwIfAborted,
+} from './store-errors.js';
 
 /**
  * A store's options name either what the store connects to or a handle the caller owns: exactly one
@@ -25,6 +41,50 @@ export function exactlyOneOf<S extends z.ZodObject>(
 export const LOCK_POLL_MS = 15;
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Waits `ms`, or rejects as soon as `signal` fires (see abortedWait). */
+export function pause(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  if (!signal) return delay(ms);
+  throwIfAborted(signal, what);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortedWait(signal, what));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * The wait of every store's `lock`: asks `take` until it returns a lease, `waitMs` has passed
+ * (store_conflict), or `signal` fires. A lease taken just as the signal fired is released again,
+ * so an aborted lock never leaves the session locked.
+ */
+export async function waitForLease(
+  key: SessionKey,
+  waitMs: number,
+  signal: AbortSignal | undefined,
+  take: () => Promise<Lease | undefined>,
+): Promise<Lease> {
+  const what = `waiting for the lease on ${sessionLabel(key)}`;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    throwIfAborted(signal, what);
+    const lease = await take();
+    if (lease) {
+      if (!signal?.aborted) return lease;
+      // The lease expires by itself should this release fail.
+      await lease.release().catch(() => {});
+      throw abortedWait(signal, what);
+    }
+    if (Date.now() >= deadline) throw leaseConflict(key, waitMs);
+    await pause(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())), signal, what);
+  }
+}
 
 /**
  * Runs `fn` once, caching its promise; a failure is not cached, so the next call tries again
@@ -76,4 +136,55 @@ export function parseLoadOptions(options: LoadOptions | undefined): { fromVersio
 export function lastSummaryIndex(items: readonly Item[]): number {
   for (let index = items.length - 1; index >= 0; index--) if (items[index]!.type === 'summary') return index;
   return -1;
+}
+
+/** Every binding an append writes, in the order they apply: `bindings`, then `binding`. */
+export function bindingsToWrite(options: AppendOptions): Binding[] {
+  const { binding, bindings } = options;
+  if (!bindings?.length) return binding ? [binding] : [];
+  return binding ? [...bindings, binding] : bindings;
+}
+
+/**
+ * One item as a durable store read it back (a parsed row), checked against the item schema: a row
+ * changed outside cloudhop is reported here as transcript_invalid, naming the session, the
+ * position and the row, instead of failing every later turn somewhere deeper.
+ */
+export function storedItem(value: unknown, key: SessionKey, place: StoredPlace): Item {
+  return checkedStoredItem(itemSchema, value, key, place);
+}
+
+/** The item a store keeps as the session's latest summary, checked like storedItem. */
+export function storedSummary(value: unknown, key: SessionKey, place: StoredPlace): SummaryItem {
+  return checkedStoredItem(summaryItemSchema, value, key, place);
+}
+
+/** Parses a row kept as JSON text and checks it as an item (see storedItem). */
+export function parseStoredItem(text: string, key: SessionKey, place: StoredPlace): Item {
+  return storedItem(parseRow(text, key, place), key, place);
+}
+
+export function parseStoredSummary(text: string, key: SessionKey, place: StoredPlace): SummaryItem {
+  return storedSummary(parseRow(text, key, place), key, place);
+}
+
+function parseRow(text: string, key: SessionKey, place: StoredPlace): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidStoredItem(key, place, 'not JSON', '');
+  }
+}
+
+function checkedStoredItem<T extends Item>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  key: SessionKey,
+  place: StoredPlace,
+): T {
+  const checked = schema.safeParse(value);
+  // The row as it was read, not zod's copy of it: what was stored comes back exactly.
+  if (checked.success) return value as T;
+  const issue = checked.error.issues[0]!;
+  throw invalidStoredItem(key, place, issue.message, issuePath(issue));
 }

@@ -47,6 +47,12 @@ export interface ConformanceOptions {
    * the agent does. Invalid options are then not checked (such a store never looks at them).
    */
   windowedReads?: boolean;
+  /**
+   * Whether `append` writes `AppendOptions.bindings` atomically with the items and the store says
+   * so with `appendsBindings` (default true). A store without it passes with false: those cases
+   * are skipped, and `importSession` then refuses transcripts with several bindings for it.
+   */
+  appendsBindings?: boolean;
 }
 
 /** A lease ttl long enough that no test's own work outlasts it. */
@@ -177,6 +183,7 @@ export function runStoreConformance(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const largeSessionItems = options.largeSessionItems ?? 10_000;
   const windowedReads = options.windowedReads ?? true;
+  const appendsBindings = options.appendsBindings ?? true;
 
   /** Gives the test a fresh store and closes it afterwards, whatever happened. */
   function test(name: string, body: (store: SessionStore) => Promise<void>, timeout = timeoutMs): void {
@@ -363,6 +370,147 @@ export function runStoreConformance(
       });
     });
 
+    describe('signals', () => {
+      test('an append whose signal has already fired throws aborted and writes nothing', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'aborted-append' };
+        const binding: Binding = { runtimeId: 'rt', remote: { responseId: 'resp_a' }, syncedVersion: 1 };
+        await expectStoreError(
+          store.append(key, [textItem('never')], {
+            expectedVersion: 0,
+            binding,
+            signal: AbortSignal.abort(),
+          }),
+          'aborted',
+        );
+        expect(await store.load(key)).toBeUndefined();
+        expect(await store.append(key, [textItem('later')], { expectedVersion: 0 })).toBe(1);
+      });
+
+      test('a lock waiting for a held lease ends with aborted once its signal fires, and takes nothing', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'aborted-lock' };
+        const held = await store.lock(key, LONG_TTL_MS);
+        const controller = new AbortController();
+        // Ends long after the abort: a store that ignores the signal gives store_conflict here.
+        const waiting = store.lock(key, LONG_TTL_MS, { waitMs: 5_000, signal: controller.signal });
+        await delay(100);
+        controller.abort();
+        await expectStoreError(waiting, 'aborted');
+        await held.release();
+        const next = await store.lock(key, LONG_TTL_MS, { waitMs: 0 });
+        await next.release();
+      });
+
+      test('a lock whose signal has already fired throws aborted, also when the lease is free', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'aborted-free-lock' };
+        await expectStoreError(store.lock(key, LONG_TTL_MS, { signal: AbortSignal.abort() }), 'aborted');
+        const lease = await store.lock(key, LONG_TTL_MS, { waitMs: 0 });
+        await lease.release();
+      });
+    });
+
+    if (appendsBindings) {
+      describe('several bindings in one append', () => {
+        const binding = (
+          runtimeId: string,
+          syncedVersion: number,
+          responseId = `resp_${runtimeId}`,
+        ): Binding => ({
+          runtimeId,
+          remote: { responseId },
+          syncedVersion,
+        });
+
+        test('the store declares appendsBindings', async (store) => {
+          expect(store.appendsBindings).toBe(true);
+        });
+
+        test('items and every binding land together; per runtime id the last one given wins', async (store) => {
+          const key = { namespace: unique('ns'), sessionId: 'bindings-together' };
+          const items = [textItem('one', 1), textItem('two', 2)];
+          const conversation: Binding = {
+            runtimeId: 'conversation-rt',
+            remote: { conversationId: 'conv_1' },
+            syncedVersion: 2,
+            contextTokens: 4_321,
+          };
+          const last = binding('twice', 2, 'resp_second');
+          expect(
+            await store.append(key, items, {
+              expectedVersion: 0,
+              bindings: [binding('twice', 1, 'resp_first'), conversation, last],
+              binding: binding('single', 2),
+            }),
+          ).toBe(2);
+          const snapshot = await store.load(key);
+          expect(snapshot?.items).toStrictEqual(items);
+          expect(snapshot?.bindings).toStrictEqual({
+            twice: last,
+            [conversation.runtimeId]: conversation,
+            single: binding('single', 2),
+          });
+
+          // An append of no items updates only the bindings it names.
+          const moved = binding('single', 2, 'resp_moved');
+          expect(await store.append(key, [], { expectedVersion: 2, bindings: [moved] })).toBe(2);
+          expect((await store.load(key))?.bindings).toStrictEqual({
+            twice: last,
+            [conversation.runtimeId]: conversation,
+            single: moved,
+          });
+        });
+
+        test('a refused append writes none of its bindings', async (store) => {
+          const key = { namespace: unique('ns'), sessionId: 'bindings-refused' };
+          const first = binding('a', 1);
+          await store.append(key, [textItem('first', 1)], { expectedVersion: 0, binding: first });
+          const bindings = [binding('a', 2, 'resp_new'), binding('b', 2)];
+          await expectStoreError(
+            store.append(key, [textItem('stale', 2)], { expectedVersion: 0, bindings }),
+            'store_conflict',
+          );
+          const lease = await store.lock(key, LONG_TTL_MS);
+          await lease.release();
+          await expectStoreError(
+            store.append(key, [textItem('unleased', 3)], { expectedVersion: 1, bindings, lease }),
+            'store_conflict',
+          );
+          const snapshot = await store.load(key);
+          expect(snapshot?.items).toStrictEqual([textItem('first', 1)]);
+          expect(snapshot?.bindings).toStrictEqual({ a: first });
+        });
+
+        test('a reader never sees an append’s items without its bindings', async (store) => {
+          const key = { namespace: unique('ns'), sessionId: 'bindings-atomic' };
+          const rounds = 20;
+          const torn: unknown[] = [];
+          let writing = true;
+          const reader = (async () => {
+            do {
+              const head = await store.load(key, { limit: 0 });
+              if (!head) continue;
+              const synced = Object.values(head.bindings).map((each) => each.syncedVersion);
+              const expected = head.version === 0 ? [] : [head.version, head.version];
+              if (JSON.stringify(synced) !== JSON.stringify(expected))
+                torn.push({ version: head.version, synced });
+            } while (writing);
+          })();
+          for (let version = 0; version < rounds; version++) {
+            await store.append(key, [textItem(`round ${version}`, version)], {
+              expectedVersion: version,
+              bindings: [binding('a', version + 1), binding('b', version + 1)],
+            });
+          }
+          writing = false;
+          await reader;
+          expect(torn).toStrictEqual([]);
+          expect((await store.load(key, { limit: 0 }))?.bindings).toStrictEqual({
+            a: binding('a', rounds),
+            b: binding('b', rounds),
+          });
+        });
+      });
+    }
+
     describe('leases', () => {
       test('a second lock waits for the holder, then gets the lease once it is released', async (store) => {
         const key = { namespace: unique('ns'), sessionId: 'lease-wait' };
@@ -444,6 +592,21 @@ export function runStoreConformance(
           await store.append(key, [textItem('current', 2)], { expectedVersion: 0, lease: current }),
         ).toBe(1);
         await current.release();
+      });
+
+      test('release is idempotent: called again, or retried after another holder took the lease, it frees nothing', async (store) => {
+        const key = { namespace: unique('ns'), sessionId: 'release-twice' };
+        const first = await store.lock(key, LONG_TTL_MS);
+        await first.release();
+        await first.release();
+        const second = await store.lock(key, LONG_TTL_MS, { waitMs: 0 });
+        await first.release();
+        await expectStoreError(store.lock(key, LONG_TTL_MS, { waitMs: 0 }), 'store_conflict');
+        expect(await store.append(key, [textItem('held')], { expectedVersion: 0, lease: second })).toBe(1);
+        await second.release();
+        await second.release();
+        const third = await store.lock(key, LONG_TTL_MS, { waitMs: 0 });
+        await third.release();
       });
 
       test('an append with a released lease writes nothing', async (store) => {

@@ -305,6 +305,20 @@ describe('cloudhop sessions', () => {
     }
   });
 
+  it('a store URL that is not a valid URL is exit code 2, shown without its password', async () => {
+    for (const url of [
+      'redis://:planted-cli-password@cache host:6379',
+      'postgres://app:planted-cli-password@db host/test',
+      'mysql://app:planted-cli-password@db host/test',
+    ]) {
+      const result = await cli('export', url, 'user-0');
+      expect(result.code).toBe(2);
+      expect(result.stderrLines).toHaveLength(1);
+      expect(result.stderr).toContain('***');
+      expect(result.stderr).not.toContain('planted-cli-password');
+    }
+  });
+
   it('usage mistakes exit with code 2', async () => {
     expect((await cli()).code).toBe(2);
     expect((await cli('export', 'sqlite:x.db')).code).toBe(2);

@@ -177,6 +177,37 @@ describe.skipIf(!available)('postgresStore', () => {
     await reopened.close();
   });
 
+  it('reports a row changed outside cloudhop as transcript_invalid, naming its position and row', async () => {
+    const store = postgresStore({ connectionString: DATABASE_URL, schema });
+    const key = { namespace: `corrupt-${runTag()}`, sessionId: 'hand-edited' };
+    const summary = summaryOf(0, 2);
+    await store.append(key, [message('one'), message('two', 'assistant'), summary, message('three')], {
+      expectedVersion: 0,
+    });
+    const { content: _lost, ...withoutContent } = message('two', 'assistant') as { content: unknown };
+    await query(
+      `UPDATE "${schema}".cloudhop_items SET item = $2::json WHERE namespace = $1 AND session_id = 'hand-edited' AND seq = 2`,
+      [key.namespace, JSON.stringify(withoutContent)],
+    );
+    const error = await rejection(store.load(key));
+    expect(error).toBeInstanceOf(CloudhopError);
+    expect(error.code).toBe('transcript_invalid');
+    expect(error.path).toBe('items.1.content');
+    expect(error.message).toContain('session "hand-edited"');
+    expect(error.message).toContain('position 1');
+    expect(error.message).toContain('seq = 2');
+    // A window past the bad row still reads, with its summary.
+    expect(await store.load(key, { fromVersion: 3 })).toMatchObject({ items: [message('three')], summary });
+
+    // The summary is checked where it is read, also outside the window.
+    await query(
+      `UPDATE "${schema}".cloudhop_items SET item = $2::json WHERE namespace = $1 AND session_id = 'hand-edited' AND seq = 3`,
+      [key.namespace, JSON.stringify({ ...summary, covers: { fromVersion: 0 } })],
+    );
+    expect((await rejection(store.load(key, { fromVersion: 3 }))).path).toBe('items.2.covers.toVersion');
+    await store.close();
+  });
+
   it('does not end a pool it was given', async () => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL });
     const store = postgresStore({ pool, schema });

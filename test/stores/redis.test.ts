@@ -98,6 +98,92 @@ describe.skipIf(!available)('redisStore', () => {
     }
   });
 
+  it('an append that meets a key of another type writes nothing, so a retry cannot duplicate the turn', async () => {
+    const prefix = `${keyPrefix}foreign:`;
+    const store = redisStore({ url: REDIS_URL, keyPrefix: prefix });
+    const client = new Redis(REDIS_URL);
+    const key = { namespace: 'shared', sessionId: 's' };
+    const index = `${prefix}{shared}:sessions`;
+    const binding = {
+      runtimeId: 'openai-responses:gpt-4o',
+      remote: { responseId: 'resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b' },
+      syncedVersion: 4,
+    };
+    try {
+      await store.append(key, [message('one'), message('two', 'assistant')], { expectedVersion: 0 });
+      // Another program sharing the key prefix keeps a plain string where cloudhop keeps its index.
+      await client.set(index, 'not a sorted set');
+      const turn = [message('three'), message('four', 'assistant')];
+      const error = await rejection(store.append(key, turn, { expectedVersion: 2, binding }));
+      const snapshot = await store.load(key);
+      expect(snapshot?.items).toEqual([message('one'), message('two', 'assistant')]);
+      expect(snapshot?.version).toBe(2);
+      expect(snapshot?.bindings).toEqual({});
+      expect(error.code).toBe('store_unavailable');
+      expect(error.message).toContain(`"${index}" holds a string, not the zset`);
+      expect(error.message).toContain('keyPrefix');
+
+      await client.del(index);
+      expect(await store.append(key, turn, { expectedVersion: 2, binding })).toBe(4);
+      expect((await store.load(key))?.items).toHaveLength(4);
+    } finally {
+      await store.close();
+      await client.quit();
+    }
+  });
+
+  it('reports a stored item changed outside cloudhop as transcript_invalid, naming its position and list', async () => {
+    const prefix = `${keyPrefix}corrupt:`;
+    const store = redisStore({ url: REDIS_URL, keyPrefix: prefix });
+    const client = new Redis(REDIS_URL);
+    const key = { namespace: 'default', sessionId: 'hand-edited' };
+    const list = `${prefix}{default}:s:hand-edited:items`;
+    try {
+      await store.append(key, [message('one'), message('two', 'assistant'), message('three')], {
+        expectedVersion: 0,
+      });
+      // Valid JSON, but no longer an item: the message lost its content.
+      const { content: _lost, ...withoutContent } = message('two', 'assistant') as { content: unknown };
+      await client.lset(list, 1, JSON.stringify(withoutContent));
+      const error = await rejection(store.load(key));
+      expect(error).toBeInstanceOf(CloudhopError);
+      expect(error.code).toBe('transcript_invalid');
+      expect(error.path).toBe('items.1.content');
+      expect(error.message).toContain('session "hand-edited"');
+      expect(error.message).toContain('position 1');
+      expect(error.message).toContain(`index 1 of the list ${list}`);
+      // A window past the bad row still reads.
+      expect((await store.load(key, { fromVersion: 2 }))?.items).toEqual([message('three')]);
+
+      await client.lset(list, 2, '{"type":"message",');
+      expect((await rejection(store.load(key, { fromVersion: 2 }))).path).toBe('items.2');
+    } finally {
+      await store.close();
+      await client.quit();
+    }
+  });
+
+  it('refuses a url it cannot use when it is made, naming the option and never the password', () => {
+    for (const url of [
+      'redis://:planted-secret@cache host:6379',
+      'redis://default:planted-secret@127.0.0.1:99999',
+      'redis://default:planted%zzsecret@127.0.0.1:6379',
+      'rediss://default:planted-secret@127.0.0.1:6380/sessions',
+    ]) {
+      let error: CloudhopError | undefined;
+      try {
+        redisStore({ url });
+      } catch (thrown) {
+        error = thrown as CloudhopError;
+      }
+      expect(error?.code).toBe('invalid_config');
+      expect(error?.path).toBe('url');
+      expect(error?.message).toMatch(/option "url"/);
+      expect(JSON.stringify(error)).not.toContain('planted');
+      expect(error?.message).not.toContain('planted');
+    }
+  });
+
   it('validates its options, naming the bad one', () => {
     expect(() => redisStore({} as never)).toThrow(
       expect.objectContaining({ code: 'invalid_config', message: expect.stringContaining('url') }),

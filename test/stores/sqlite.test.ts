@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +7,9 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CloudhopError } from '../../src/core/errors.js';
 import type { SummaryItem } from '../../src/core/items.js';
+import { createAgent } from '../../src/index.js';
 import { type SqliteDatabase, sqliteStore } from '../../src/stores/sqlite.js';
-import { runStoreConformance } from '../../src/testing/index.js';
+import { runStoreConformance, scriptedRuntime } from '../../src/testing/index.js';
 import { message, rejection } from './helpers/store-kit.js';
 
 const summaryOf = (fromVersion: number, toVersion: number): SummaryItem => ({
@@ -52,6 +53,26 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const freshFile = () => join(dir, `store-${++files}.db`);
 
+/** Another process holding the file's write lock until `release()`. */
+async function holdWriteLock(path: string): Promise<{ release(): Promise<void> }> {
+  const holder = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'sqlite-write-lock.ts'), path],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout.once('data', () => resolve());
+    void exited.then(() => reject(new Error('the lock holder exited before taking the lock')));
+  });
+  return {
+    release: () => {
+      holder.stdin.end();
+      return exited;
+    },
+  };
+}
+
 const nodeSqliteAvailable = await import('node:sqlite' as string).then(
   () => true,
   () => false,
@@ -74,6 +95,67 @@ if (!nodeSqliteAvailable) {
   );
 }
 
+/**
+ * Another process holds the file's write lock (better-sqlite3's and node:sqlite's own busy wait
+ * would block this whole process): the store waits with the event loop free, and honours a signal.
+ */
+function lockedFileCases(driver: 'better-sqlite3' | 'node:sqlite'): void {
+  it('waits for another process’s write lock without blocking the event loop, and writes once it is free', async () => {
+    const path = freshFile();
+    const store = sqliteStore({ path, driver });
+    const key = { namespace: 'default', sessionId: 'waits' };
+    await store.list(); // the file and its tables exist before the other process locks it
+    const holder = await holdWriteLock(path);
+    // A timer of this process keeps ticking while the store waits; its fifth tick frees the file.
+    let ticks = 0;
+    const timer = setInterval(() => {
+      if (++ticks === 5) void holder.release();
+    }, 10);
+    try {
+      expect(await store.append(key, [message('waited')], { expectedVersion: 0 })).toBe(1);
+    } finally {
+      clearInterval(timer);
+      await holder.release();
+    }
+    expect(ticks).toBeGreaterThanOrEqual(5);
+    expect((await store.load(key))?.items).toEqual([message('waited')]);
+    await store.close();
+  });
+
+  it('stops waiting for a locked file once the signal fires, and writes nothing', async () => {
+    const path = freshFile();
+    const store = sqliteStore({ path, driver });
+    const key = { namespace: 'default', sessionId: 'gives-up' };
+    await store.list();
+    const holder = await holdWriteLock(path);
+    const waits: Array<(signal: AbortSignal) => Promise<unknown>> = [
+      (signal) => store.append(key, [message('never')], { expectedVersion: 0, signal }),
+      (signal) => store.lock(key, 60_000, { signal }),
+    ];
+    try {
+      for (const wait of waits) {
+        // The timer's fifth tick aborts: it can only tick while the store leaves the event loop free.
+        const controller = new AbortController();
+        let ticks = 0;
+        const timer = setInterval(() => {
+          if (++ticks === 5) controller.abort();
+        }, 10);
+        const error = await rejection(wait(controller.signal));
+        clearInterval(timer);
+        expect(error.code).toBe('aborted');
+        expect(ticks).toBeGreaterThanOrEqual(5);
+      }
+    } finally {
+      await holder.release();
+    }
+    expect(await store.load(key)).toBeUndefined();
+    const lease = await store.lock(key, 60_000, { waitMs: 0 });
+    expect(await store.append(key, [message('after')], { expectedVersion: 0, lease })).toBe(1);
+    await lease.release();
+    await store.close();
+  });
+}
+
 describe.skipIf(!betterSqliteLoads)('better-sqlite3 driver', () => {
   const betterFile = freshFile();
   runStoreConformance(
@@ -81,6 +163,7 @@ describe.skipIf(!betterSqliteLoads)('better-sqlite3 driver', () => {
     { describe, it, expect },
     { name: 'sqliteStore (better-sqlite3)' },
   );
+  lockedFileCases('better-sqlite3');
 });
 
 describe.skipIf(!nodeSqliteAvailable)('node:sqlite driver', () => {
@@ -92,6 +175,8 @@ describe.skipIf(!nodeSqliteAvailable)('node:sqlite driver', () => {
       name: 'sqliteStore (node:sqlite)',
     },
   );
+
+  lockedFileCases('node:sqlite');
 
   it('is what "auto" picks on this Node', async () => {
     const path = freshFile();
@@ -226,6 +311,40 @@ describe.skipIf(!betterSqliteLoads)('sqliteStore', () => {
     const reopened = sqliteStore({ path, driver: 'better-sqlite3' });
     expect((await reopened.load(key, { limit: 0 }))?.summary).toEqual(summary);
     await reopened.close();
+  });
+
+  it('reports a row changed outside cloudhop as transcript_invalid; turns work again once the row is mended', async () => {
+    const path = freshFile();
+    const store = sqliteStore({ path, driver: 'better-sqlite3' });
+    const agent = createAgent({ runtime: scriptedRuntime(['Hello, Ada.', 'Still here.']), store });
+    await agent.run('my name is Ada', { session: 'hand-edited' });
+
+    // Valid JSON, but no longer an item: the answer lost its content.
+    const db = new Database(path);
+    const row = db.prepare("SELECT item FROM cloudhop_items WHERE session_id = 'hand-edited' AND seq = 2");
+    const answer = (row.get() as { item: string }).item;
+    const { content: _lost, ...withoutContent } = JSON.parse(answer);
+    const update = db.prepare(
+      "UPDATE cloudhop_items SET item = ? WHERE session_id = 'hand-edited' AND seq = 2",
+    );
+    update.run(JSON.stringify(withoutContent));
+
+    for (const attempt of [1, 2]) {
+      const error = await rejection(agent.run(`What is my name? (${attempt})`, { session: 'hand-edited' }));
+      expect(error.code).toBe('transcript_invalid');
+      expect(error.path).toBe('items.1.content');
+      expect(error.message).toContain('session "hand-edited"');
+      expect(error.message).toContain('position 1');
+      expect(error.message).toContain('seq = 2');
+    }
+
+    update.run(answer);
+    db.close();
+    const mended = await agent.run('What is my name?', { session: 'hand-edited' });
+    expect(mended.text).toBe('Still here.');
+    expect(mended.sessionVersion).toBe(4);
+    await agent.close();
+    await store.close();
   });
 
   it('reports store_unavailable when the file cannot be opened, and keeps trying on later calls', async () => {
