@@ -67,6 +67,8 @@ function renderings(error: unknown): string[] {
     String(error),
     JSON.stringify(error),
     inspect(error, { depth: 10 }),
+    // What Node prints when a process dies of the error: custom inspectors off, `[cause]` shown.
+    inspect(error, { depth: 10, customInspect: false }),
     asError.stack ?? '',
   ];
 }
