@@ -1,15 +1,16 @@
 import type { ConverseRequest, Tool, ToolConfiguration } from '@aws-sdk/client-bedrock-runtime';
 import { byteLength } from '../../core/usage.js';
+import type { RewrittenIds } from '../../runtime/rewrite-ids.js';
 import type { StepRequest } from '../../runtime/runtime.js';
 import type { ParsedBedrockConverseOptions } from './bedrock-converse-options.js';
 import { type BedrockDocument, convertToBedrockMessages } from './convert-to-bedrock-messages.js';
-import { ToolNames } from './tool-names.js';
-import { ToolUseIds } from './tool-use-ids.js';
+import { bedrockToolNames } from './tool-names.js';
+import { bedrockToolUseIds } from './tool-use-ids.js';
 
 export interface BuiltConverseRequest {
   input: ConverseRequest;
-  ids: ToolUseIds;
-  names: ToolNames;
+  ids: RewrittenIds;
+  names: RewrittenIds;
   /** The synthetic tool that carries a structured-output answer. */
   outputToolName?: string;
   /** Bytes of the JSON body on the wire. */
@@ -57,12 +58,11 @@ function wireBytes(input: ConverseRequest): number {
  * tool the model must call (alone: `toolChoice.tool`; next to real tools: `toolChoice.any`, so the
  * model can still use them first), and that call's input is the answer.
  */
-export function buildConverseRequest(
+export async function buildConverseRequest(
   request: StepRequest,
   options: ParsedBedrockConverseOptions & { family: string },
-): BuiltConverseRequest {
-  const ids = new ToolUseIds();
-  const names = new ToolNames();
+): Promise<BuiltConverseRequest> {
+  const [ids, names] = await Promise.all([bedrockToolUseIds(request.items), bedrockToolNames(request)]);
   const prompt = convertToBedrockMessages(request.items, {
     ...(request.instructions === undefined ? {} : { instructions: request.instructions }),
     family: options.family,
@@ -70,7 +70,7 @@ export function buildConverseRequest(
     names,
   });
 
-  const offeredNames = request.tools.map((tool) => names.toBedrock(tool.name));
+  const offeredNames = request.tools.map((tool) => names.toWire(tool.name));
   const tools = request.tools.map((tool, index) =>
     toolSpec(offeredNames[index]!, tool.description, tool.parameters),
   );

@@ -7,12 +7,11 @@ import {
   type ToolCallItem,
 } from '../../core/items.js';
 import { type Usage, usageFrom } from '../../core/usage.js';
+import type { RewrittenIds } from '../../runtime/rewrite-ids.js';
 import type { StepResult } from '../../runtime/runtime.js';
 import { type BedrockErrorContext, stopReasonError } from './bedrock-converse-errors.js';
 import type { BedrockReasoningData } from './convert-to-bedrock-messages.js';
 import { mapBedrockFinishReason } from './map-bedrock-finish-reason.js';
-import type { ToolNames } from './tool-names.js';
-import type { ToolUseIds } from './tool-use-ids.js';
 
 /** One content block of the answer, the same whether it came whole (Converse) or in deltas (ConverseStream). */
 export type AnswerBlock =
@@ -29,8 +28,8 @@ export interface Answer {
 /** What the runtime knows about the request the answer belongs to. */
 export interface AnswerContext extends BedrockErrorContext {
   family: string;
-  ids: ToolUseIds;
-  names: ToolNames;
+  ids: RewrittenIds;
+  names: RewrittenIds;
   requestBytes: number;
   /** The synthetic tool carrying a structured-output answer, when the request asked for one. */
   outputToolName?: string;
@@ -128,8 +127,8 @@ export function toStepResult(answer: Answer, context: AnswerContext): StepResult
       calls.push(
         createItem<ToolCallItem>({
           type: 'tool_call',
-          callId: context.ids.fromBedrock(block.toolUseId),
-          name: context.names.fromBedrock(block.name),
+          callId: context.ids.fromWire(block.toolUseId),
+          name: context.names.fromWire(block.name),
           arguments: block.input === '' ? '{}' : block.input,
         }),
       );

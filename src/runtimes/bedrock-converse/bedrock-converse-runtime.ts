@@ -110,7 +110,7 @@ export function bedrockConverse(options: BedrockConverseOptions): Runtime {
   };
 
   async function step(request: StepRequest, context: StepContext): Promise<StepResult> {
-    const converse = buildConverseRequest(request, { ...parsed, family: BEDROCK_CONVERSE_FAMILY });
+    const converse = await buildConverseRequest(request, { ...parsed, family: BEDROCK_CONVERSE_FAMILY });
     const answerContext: AnswerContext = {
       ...errorContext,
       family: BEDROCK_CONVERSE_FAMILY,

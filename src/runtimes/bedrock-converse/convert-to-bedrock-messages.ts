@@ -8,8 +8,7 @@ import type {
   ToolUseBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { ImagePart, Item, Part } from '../../core/items.js';
-import type { ToolNames } from './tool-names.js';
-import type { ToolUseIds } from './tool-use-ids.js';
+import type { RewrittenIds } from '../../runtime/rewrite-ids.js';
 
 /** A JSON value as the AWS SDK types it (tool input, schemas, model fields). */
 export type BedrockDocument = NonNullable<ToolUseBlock['input']>;
@@ -125,7 +124,7 @@ function appendBlocks(messages: Message[], role: ConversationRole, blocks: Conte
  */
 export function convertToBedrockMessages(
   items: readonly Item[],
-  options: { instructions?: string; family: string; ids: ToolUseIds; names: ToolNames },
+  options: { instructions?: string; family: string; ids: RewrittenIds; names: RewrittenIds },
 ): BedrockPrompt {
   const system: SystemContentBlock[] = [];
   const messages: Message[] = [];
@@ -145,12 +144,12 @@ export function convertToBedrockMessages(
         break;
       case 'tool_call': {
         // A name another provider accepted (`functions.lookup`) would make Bedrock reject every later turn.
-        const name = options.names.toBedrock(item.name);
+        const name = options.names.toWire(item.name);
         toolNames.add(name);
         appendBlocks(messages, 'assistant', [
           {
             toolUse: {
-              toolUseId: options.ids.toBedrock(item.callId),
+              toolUseId: options.ids.toWire(item.callId),
               name,
               input: toolInput(item.arguments),
             },
@@ -162,7 +161,7 @@ export function convertToBedrockMessages(
         appendBlocks(messages, 'user', [
           {
             toolResult: {
-              toolUseId: options.ids.toBedrock(item.callId),
+              toolUseId: options.ids.toWire(item.callId),
               // Bedrock rejects blank text, and an error result without content.
               content: [{ text: item.output === '' ? '(empty)' : item.output }],
               ...(item.isError ? { status: 'error' as const } : {}),

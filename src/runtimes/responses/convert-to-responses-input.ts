@@ -1,5 +1,5 @@
 import { type Item, type MessageItem, type Part, type ReasoningItem, textOf } from '../../core/items.js';
-import type { CallIds } from './call-ids.js';
+import type { RewrittenIds } from '../../runtime/rewrite-ids.js';
 import type { InputItem, InputMessage, ReasoningInput, ReasoningReplayData } from './responses-wire.js';
 
 export interface ConvertOptions {
@@ -8,7 +8,7 @@ export interface ConvertOptions {
   /** False after the server refused replayed reasoning (e.g. another model of the same family). */
   replayReasoning: boolean;
   /** The wire `call_id` of each tool call and result. */
-  callIds: CallIds;
+  callIds: RewrittenIds;
 }
 
 /**
@@ -26,7 +26,7 @@ export function convertToResponsesInput(items: Item[], options: ConvertOptions):
       case 'tool_call':
         input.push({
           type: 'function_call',
-          call_id: options.callIds.toResponses(item.callId),
+          call_id: options.callIds.toWire(item.callId),
           name: item.name,
           arguments: item.arguments,
         });
@@ -34,7 +34,7 @@ export function convertToResponsesInput(items: Item[], options: ConvertOptions):
       case 'tool_result':
         input.push({
           type: 'function_call_output',
-          call_id: options.callIds.toResponses(item.callId),
+          call_id: options.callIds.toWire(item.callId),
           output: item.output,
         });
         break;

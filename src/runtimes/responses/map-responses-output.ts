@@ -8,7 +8,7 @@ import {
   type ToolCallItem,
 } from '../../core/items.js';
 import { type Usage, usageFrom } from '../../core/usage.js';
-import type { CallIds } from './call-ids.js';
+import type { RewrittenIds } from '../../runtime/rewrite-ids.js';
 import type { ReasoningReplayData, WireOutputItem, WireUsage } from './responses-wire.js';
 
 /**
@@ -21,7 +21,7 @@ import type { ReasoningReplayData, WireOutputItem, WireUsage } from './responses
 export function mapResponsesOutput(
   output: WireOutputItem[] | undefined,
   family: string,
-  callIds: CallIds,
+  callIds: RewrittenIds,
 ): Item[] {
   const items: Item[] = [];
   for (const item of output ?? []) {
@@ -38,7 +38,7 @@ export function mapResponsesOutput(
           createItem<ToolCallItem>({
             type: 'tool_call',
             // A call without an id could never be answered, and a transcript cannot hold one.
-            callId: item.call_id ? callIds.fromResponses(item.call_id) : `call_${newId()}`,
+            callId: item.call_id ? callIds.fromWire(item.call_id) : `call_${newId()}`,
             name: item.name ?? '',
             arguments: item.arguments || '{}',
           }),

@@ -5,7 +5,7 @@ import { redactSecrets } from '../../core/secrets.js';
 import type { RemoteHandle } from '../../core/store.js';
 import { byteLength } from '../../core/usage.js';
 import type { Runtime, StepContext, StepRequest, StepResult } from '../../runtime/runtime.js';
-import { CallIds } from './call-ids.js';
+import { responsesCallIds } from './call-ids.js';
 import { convertToResponsesInput, hasReplayableReasoning } from './convert-to-responses-input.js';
 import { loadOpenAI, type OpenAIModule } from './load-sdk.js';
 import { mapResponsesFinishReason } from './map-responses-finish-reason.js';
@@ -133,7 +133,7 @@ export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime 
           request.remoteState && request.reseedItems ? await request.reseedItems() : request.items;
       }
       const items = attempt.handle ? request.items.slice(request.remoteState!.syncedCount) : wholeContext!;
-      const callIds = await CallIds.for(items);
+      const callIds = await responsesCallIds(items);
       const sent: SentRequest = {
         usedHandle: attempt.handle !== undefined,
         askedEncryptedReasoning: askEncryptedReasoning,
