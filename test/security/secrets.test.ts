@@ -6,7 +6,7 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { delay, HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod/v4';
 import { bedrockConverse, frontier } from '../../src/aws.js';
 import { azureChat, azureResponses } from '../../src/azure.js';
@@ -75,6 +75,14 @@ function renderings(error: unknown): string[] {
 
 const debugLines: string[] = [];
 const debug = (line: string) => debugLines.push(line);
+
+/** What reached the console, the vendor SDKs' own log lines included (one quotes an unparsable chunk). */
+const consoleLines: string[] = [];
+for (const method of ['error', 'warn', 'info', 'log', 'debug'] as const) {
+  vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+    consoleLines.push(args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg))).join(' '));
+  });
+}
 
 function expectNoSecrets(what: Record<string, unknown>): void {
   const found: Record<string, string[]> = {};
@@ -307,6 +315,7 @@ afterEach(() => {
   onRequest = () => {};
   lastEcho = '';
   debugLines.length = 0;
+  consoleLines.length = 0;
 });
 afterAll(() => server.close());
 
@@ -478,6 +487,7 @@ async function scanTurn(store: SessionStore, outcome: Outcome): Promise<void> {
     error: renderings(outcome.error),
     events: [JSON.stringify(outcome.events), inspect(outcome.events, { depth: 10 })],
     debug: debugLines,
+    console: consoleLines,
     transcript: JSON.stringify(transcript),
   });
 }

@@ -2,6 +2,7 @@ import * as z from 'zod/v4';
 import { failConfig, parseOptions } from '../../core/options.js';
 import { registerSecret } from '../../core/secrets.js';
 import type { Runtime } from '../../runtime/runtime.js';
+import { OPENAI_CLIENT_DEFAULTS } from '../../runtime/vendor-client.js';
 import { createChatCompletionsRuntime } from './chat-completions-runtime.js';
 import { endpointLabel, httpUrl, redactingTokenProvider, requiredString } from './chat-options.js';
 
@@ -127,7 +128,7 @@ export function azureChat(options: AzureChatOptions): Runtime {
             ? { apiKey: tokenProvider }
             : { apiKey, defaultHeaders: { 'api-key': apiKey, Authorization: null } }),
           ...(apiVersion === undefined ? {} : { defaultQuery: { 'api-version': apiVersion } }),
-          maxRetries: 0,
+          ...OPENAI_CLIENT_DEFAULTS,
         });
       }
       return new sdk.AzureOpenAI({
@@ -140,7 +141,7 @@ export function azureChat(options: AzureChatOptions): Runtime {
         ...(apiKey === undefined
           ? { azureADTokenProvider: tokenProvider, apiKey: null as never }
           : { apiKey }),
-        maxRetries: 0,
+        ...OPENAI_CLIENT_DEFAULTS,
       });
     },
   });

@@ -2,6 +2,7 @@ import * as z from 'zod/v4';
 import { failConfig, parseOptions } from '../../core/options.js';
 import { registerSecret } from '../../core/secrets.js';
 import type { Runtime } from '../../runtime/runtime.js';
+import { OPENAI_CLIENT_DEFAULTS } from '../../runtime/vendor-client.js';
 import { createChatCompletionsRuntime } from './chat-completions-runtime.js';
 import {
   endpointLabel,
@@ -89,7 +90,7 @@ export function openaiChat(options: OpenAIChatOptions): Runtime {
           ? { apiKey: 'unused', defaultHeaders: { ...headers, Authorization: null } }
           : { apiKey, ...(headers === undefined ? {} : { defaultHeaders: headers }) }),
         ...(organization === undefined ? {} : { organization }),
-        maxRetries: 0,
+        ...OPENAI_CLIENT_DEFAULTS,
       });
     },
   });

@@ -1,6 +1,7 @@
 import * as z from 'zod/v4';
 import { registerSecret } from '../../core/secrets.js';
 import type { Runtime } from '../../runtime/runtime.js';
+import { OPENAI_CLIENT_DEFAULTS } from '../../runtime/vendor-client.js';
 import {
   endpointLabel,
   functionSchema,
@@ -74,12 +75,12 @@ export function azureResponses(options: AzureResponsesOptions): Runtime {
           new OpenAI({
             apiKey,
             baseURL,
-            maxRetries: 0,
+            ...OPENAI_CLIENT_DEFAULTS,
             defaultHeaders: { 'api-key': apiKey, Authorization: null },
           })
         : new OpenAI({
             baseURL,
-            maxRetries: 0,
+            ...OPENAI_CLIENT_DEFAULTS,
             apiKey: async () => {
               const token = await azureADTokenProvider!();
               registerSecret(token);

@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import { CloudhopError } from '../../core/errors.js';
+import { OPENAI_CLIENT_DEFAULTS } from '../../runtime/vendor-client.js';
 import { loadSigV4, type OpenAIModule } from './load-sdk.js';
 
 export interface AwsCredentialIdentity {
@@ -72,7 +73,7 @@ export async function createBedrockRuntimeSigV4Client(
   return new SigV4Client({
     apiKey: 'unused-with-sigv4',
     baseURL: settings.baseURL,
-    maxRetries: 0,
+    ...OPENAI_CLIENT_DEFAULTS,
     defaultHeaders: { Authorization: null },
   });
 }

@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import * as z from 'zod/v4';
 import { registerSecret } from '../../core/secrets.js';
 import type { Runtime } from '../../runtime/runtime.js';
+import { OPENAI_CLIENT_DEFAULTS } from '../../runtime/vendor-client.js';
 import {
   type AwsCredentialIdentity,
   type AwsCredentialsProvider,
@@ -179,7 +180,10 @@ async function createFrontierClient(
               return token;
             },
           };
-    return new sdk.OpenAI({ provider: bedrock({ ...endpointOptions, ...bearer }), maxRetries: 0 });
+    return new sdk.OpenAI({
+      provider: bedrock({ ...endpointOptions, ...bearer }),
+      ...OPENAI_CLIENT_DEFAULTS,
+    });
   }
   const credentials = await credentialsProvider(settings.credentials);
   if (settings.service === 'bedrock-runtime') {
@@ -188,7 +192,7 @@ async function createFrontierClient(
   const { bedrock } = await loadBedrockAwsProvider();
   // apiKey: null keeps an AWS_BEARER_TOKEN_BEDROCK in the environment from replacing SigV4.
   const sigV4Options = { ...endpointOptions, apiKey: null, credentialProvider: credentials };
-  return new sdk.OpenAI({ provider: bedrock(sigV4Options), maxRetries: 0 });
+  return new sdk.OpenAI({ provider: bedrock(sigV4Options), ...OPENAI_CLIENT_DEFAULTS });
 }
 
 /** Every credential source becomes one provider that registers the secrets it hands out. */

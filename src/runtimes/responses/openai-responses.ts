@@ -1,6 +1,7 @@
 import * as z from 'zod/v4';
 import { registerSecret } from '../../core/secrets.js';
 import type { Runtime } from '../../runtime/runtime.js';
+import { OPENAI_CLIENT_DEFAULTS } from '../../runtime/vendor-client.js';
 import {
   endpointLabel,
   httpUrlSchema,
@@ -55,6 +56,6 @@ export function openaiResponses(options: OpenAIResponsesOptions): Runtime {
     family: 'openai',
     model: parsed.model,
     state: parsed.state,
-    createClient: async ({ OpenAI }) => new OpenAI({ apiKey, baseURL, maxRetries: 0 }),
+    createClient: async ({ OpenAI }) => new OpenAI({ apiKey, baseURL, ...OPENAI_CLIENT_DEFAULTS }),
   });
 }
