@@ -25,10 +25,12 @@ import { type Runtime, runtimeSchema } from '../runtime/runtime.js';
 import { memoryStore } from '../stores/memory.js';
 import { type ContextPolicy, resolveBudget, textTokens } from './context-policy.js';
 import { type AgentStream, createEventStream } from './event-stream.js';
+import { stopReleaseRetries } from './lease-keeper.js';
 import { loadWindow } from './session-history.js';
 import { serializeTurns, turnQueueOf } from './session-queue.js';
 import { indexTools, isZod4Schema, jsonSchemaOf, type Tool, toolSpecs } from './tool.js';
-import { runTurn, type TurnConfig, type TurnInput, turnSignal } from './turn.js';
+import { runTurn, type TurnConfig, type TurnInput } from './turn.js';
+import { turnSignal } from './turn-signal.js';
 
 export interface AgentOptions {
   runtime: Runtime;
@@ -99,7 +101,11 @@ export interface Agent {
   /** The same agent on another runtime: sessions continue there with their history. */
   withRuntime(runtime: Runtime): Agent;
   withStore(store: SessionStore): Agent;
-  /** Closes the store and the runtimes' clients. */
+  /**
+   * Closes the store and the runtime's clients this agent was created with. An agent made by
+   * withRuntime() or withStore() closes only what it was given: what it shares with the agent it
+   * came from stays open for that agent.
+   */
   close(): Promise<void>;
 }
 
@@ -260,7 +266,19 @@ function toTurnInput(
   return turn;
 }
 
+/** What an agent closes: what it was given, not what it shares with the agent it came from. */
+interface Owned {
+  store: boolean;
+  runtime: boolean;
+}
+
+const OWNS_ALL: Owned = { store: true, runtime: true };
+
 export function createAgent(options: AgentOptions): Agent {
+  return agentOwning(options, OWNS_ALL);
+}
+
+function agentOwning(options: AgentOptions, owned: Owned): Agent {
   const parsed = parseOptions(optionsSchema, options, 'createAgent');
   const debug = parsed.debug;
   const tools = indexTools((parsed.tools ?? []) as Tool[]);
@@ -284,10 +302,10 @@ export function createAgent(options: AgentOptions): Agent {
   config.requestOverheadTokens =
     textTokens(config.instructions ?? '') +
     (config.toolSpecs.length > 0 ? textTokens(JSON.stringify(config.toolSpecs)) : 0);
-  return buildAgent(config, options);
+  return buildAgent(config, options, owned);
 }
 
-function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOptions): Agent {
+function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOptions, owned: Owned): Agent {
   const turns = turnQueueOf(config.store);
   /** Starts a turn; a bad call rejects (or fails the stream and its result), never throws synchronously. */
   const start = (
@@ -300,7 +318,7 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
       const turn = toTurnInput(config, input, runOptions, stream);
       config.log?.(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
       // The turn's signal and timeout start now, so they also bound the wait behind earlier turns.
-      const { signal, dispose } = turnSignal(turn);
+      const { signal, dispose } = turnSignal(turn.signal, turn.turnTimeoutMs);
       const done = serializeTurns(turns, turn.key, () => runTurn(config, turn, signal, emit), signal);
       if (dispose) done.then(dispose, dispose);
       return done;
@@ -353,13 +371,16 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
       };
     },
     withRuntime(runtime) {
-      return createAgent({ ...options, runtime, store: config.store });
+      return agentOwning({ ...options, runtime, store: config.store }, { store: false, runtime: true });
     },
     withStore(store) {
-      return createAgent({ ...options, store });
+      return agentOwning({ ...options, store }, { store: true, runtime: false });
     },
     async close() {
-      await config.runtime.close?.();
+      if (owned.runtime) await config.runtime.close?.();
+      if (!owned.store) return;
+      // Leases whose release is still being retried lapse by themselves once the store is gone.
+      stopReleaseRetries(config.store);
       await config.store.close();
     },
   };

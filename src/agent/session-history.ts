@@ -8,7 +8,9 @@ import {
   type SessionStore,
   windowOf,
 } from '../core/store.js';
+import { abortError } from '../runtime/retry.js';
 import { CutTracker, estimateTokens } from './context-policy.js';
+import { bounded, canAbort } from './turn-signal.js';
 
 /** The first page read back from the end; each further page is twice as long. */
 const FIRST_PAGE_ITEMS = 32;
@@ -16,11 +18,16 @@ const MAX_PAGE_ITEMS = 4_096;
 
 type Window = SessionSnapshot & { fromVersion: number };
 
-/** The session as the store returns it; whatever the store throws surfaces as store_unavailable. */
+/**
+ * The session as the store returns it, waited for until `options.signal` fires (then the turn's
+ * abort error); whatever the store throws surfaces as store_unavailable.
+ */
 async function load(store: SessionStore, key: SessionKey, options: LoadOptions) {
+  const { signal } = options;
   try {
-    return await store.load(key, options);
+    return await bounded(store.load(key, options), signal);
   } catch (error) {
+    if (signal?.aborted) throw abortError(signal);
     throw storeUnavailable(error, 'loading the session');
   }
 }
@@ -63,6 +70,8 @@ export class SessionHistory {
   private constructor(
     private readonly store: SessionStore,
     private readonly key: SessionKey,
+    /** The turn's signal, when something can abort the turn: every read stops waiting once it fires. */
+    private readonly signal: AbortSignal | undefined,
     head: Window,
   ) {
     this.version = head.version;
@@ -76,11 +85,13 @@ export class SessionHistory {
   }
 
   /** Reads the head only; a store that ignores windows returns everything, which is then kept. */
-  static async open(store: SessionStore, key: SessionKey): Promise<SessionHistory> {
-    const snapshot = await load(store, key, { limit: 0 });
+  static async open(store: SessionStore, key: SessionKey, signal: AbortSignal): Promise<SessionHistory> {
+    const abortableBy = canAbort(signal) ? signal : undefined;
+    const snapshot = await load(store, key, abortableBy ? { limit: 0, signal } : { limit: 0 });
     return new SessionHistory(
       store,
       key,
+      abortableBy,
       snapshot ? windowOf(snapshot, {}) : { items: [], version: 0, bindings: {}, fromVersion: 0 },
     );
   }
@@ -156,7 +167,9 @@ export class SessionHistory {
 
   /** The `limit` items from `fromVersion`, all of them, from the session as the turn opened it. */
   private async page(fromVersion: number, limit: number): Promise<Item[]> {
-    const page = await loadWindow(this.store, this.key, { fromVersion, limit });
+    const options: LoadOptions = { fromVersion, limit };
+    if (this.signal) options.signal = this.signal;
+    const page = await loadWindow(this.store, this.key, options);
     if (!page || page.version !== this.version || page.items.length !== limit) {
       throw new CloudhopError(
         'store_conflict',

@@ -1,5 +1,6 @@
 import { keyString, type SessionKey, type SessionStore } from '../core/store.js';
-import { abortable, abortError } from '../runtime/retry.js';
+import { abortError } from '../runtime/retry.js';
+import { bounded } from './turn-signal.js';
 
 /** The tail of the in-process queue of turns per store and session. */
 const queues = new WeakMap<SessionStore, TurnQueue>();
@@ -39,5 +40,5 @@ export function serializeTurns<T>(
     if (perStore.get(mapKey) === tail) perStore.delete(mapKey);
   }
   perStore.set(mapKey, tail);
-  return previous && signal ? abortable(next, signal) : next;
+  return previous ? bounded(next, signal) : next;
 }

@@ -1,3 +1,4 @@
+import { describeThrown } from '../core/errors.js';
 import { byteLength } from '../core/usage.js';
 
 /** Tool outputs above this are refused rather than cut: a truncated result would silently mislead the model. */
@@ -16,7 +17,7 @@ export function serializeToolOutput(value: unknown): SerializedOutput {
     } catch (error) {
       return {
         ok: false,
-        error: `the tool's result cannot be serialized to JSON (${(error as Error).message}). Return plain data: strings, numbers, arrays, objects without cycles.`,
+        error: `the tool's result cannot be serialized to JSON (${describeThrown(error)}). Return plain data: strings, numbers, arrays, objects without cycles.`,
       };
     }
     if (text === undefined) {

@@ -1,6 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import type * as z from 'zod/v4';
-import { CloudhopError, type CloudhopErrorOptions, messageOf, storeUnavailable } from '../core/errors.js';
+import {
+  CloudhopError,
+  type CloudhopErrorOptions,
+  describeThrown,
+  storeUnavailable,
+} from '../core/errors.js';
 import type { AgentEvent, RunResult } from '../core/events.js';
 import { newId, nowIso } from '../core/ids.js';
 import {
@@ -20,25 +25,21 @@ import {
   type Binding,
   keyString,
   type Lease,
+  type LoadOptions,
+  type LockOptions,
   type SessionKey,
   type SessionStore,
 } from '../core/store.js';
 import { addUsage, emptyUsage, type Usage } from '../core/usage.js';
-import {
-  abortable,
-  abortError,
-  linkedSignal,
-  NEVER_ABORTED,
-  type RetryPolicy,
-  stepWithRetry,
-} from '../runtime/retry.js';
+import { abortError, type RetryPolicy, sleep, stepWithRetry } from '../runtime/retry.js';
 import type { OutputSpec, Runtime, StepRequest, StepResult, ToolSpec } from '../runtime/runtime.js';
 import { compact } from './compaction.js';
 import { type ContextBudget, estimateTokens, summaryMessage, tokensOf } from './context-policy.js';
-import { keepLease, type LeaseKeeper } from './lease-keeper.js';
-import { SessionHistory } from './session-history.js';
+import { keepLease, type LeaseKeeper, releaseLease } from './lease-keeper.js';
+import { loadWindow, SessionHistory } from './session-history.js';
 import type { Tool } from './tool.js';
 import { serializeToolOutput } from './tool-output.js';
+import { bounded, canAbort } from './turn-signal.js';
 
 export interface TurnConfig {
   runtime: Runtime;
@@ -72,26 +73,6 @@ export interface TurnInput {
   idempotencyKey?: string;
 }
 
-const UNABORTABLE_TURN = { signal: NEVER_ABORTED };
-
-/**
- * One signal per turn, never the caller's own: vendor clients add an abort listener to the signal of
- * every request and never remove it, so a long-lived signal would collect them turn after turn.
- */
-export function turnSignal(input: TurnInput): { signal: AbortSignal; dispose?: () => void } {
-  if (input.signal === undefined && input.turnTimeoutMs === undefined) return UNABORTABLE_TURN;
-  return linkedSignal(
-    input.signal,
-    input.turnTimeoutMs,
-    () =>
-      new CloudhopError(
-        'timeout',
-        `The turn ran past timeoutMs (${input.turnTimeoutMs} ms); nothing was committed. Raise the turn's timeoutMs or lower maxSteps.`,
-        { retryable: false },
-      ),
-  );
-}
-
 const LISTENERS_BEFORE_WARNING = 8;
 
 /** The turn's structured output: undefined without an output schema, else the answer parsed and checked. */
@@ -99,6 +80,7 @@ async function structuredOutput(
   text: string,
   output: TurnInput['output'],
   runtimeId: string,
+  signal: AbortSignal,
 ): Promise<unknown> {
   if (!output) return undefined;
   const invalid = (message: string, options?: CloudhopErrorOptions) =>
@@ -114,9 +96,12 @@ async function structuredOutput(
   let parsed: z.ZodSafeParseResult<unknown>;
   try {
     // Async: a schema may refine asynchronously; a refine that throws is reported like a mismatch.
-    parsed = await output.schema.safeParseAsync(json);
+    parsed = await bounded(output.schema.safeParseAsync(json), signal);
   } catch (error) {
-    throw invalid(`The output schema threw: ${messageOf(error)}. Fix its refinements.`, { cause: error });
+    if (signal.aborted) throw abortError(signal);
+    throw invalid(`The output schema threw: ${describeThrown(error)}. Fix its refinements.`, {
+      cause: error,
+    });
   }
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -199,6 +184,8 @@ export async function runTurn(
   emit: (event: AgentEvent) => void,
 ): Promise<RunResult> {
   const { runtime, store, log } = config;
+  /** The signal store calls get, when something can abort the turn. */
+  const storeSignal = canAbort(signal) ? signal : undefined;
   let lease: Lease | undefined;
   let keeper: LeaseKeeper | undefined;
   let snapshotBindings: Record<string, Binding> = {};
@@ -214,10 +201,20 @@ export async function runTurn(
    * such (a failed turn; or a step another runtime took over) with empty ones, so the next turn on
    * that runtime starts a new conversation from the local transcript. Only stored conversation
    * bindings are touched: a conversation this turn created was never stored. A lease lost during
-   * the turn does not keep the reset out: the version check alone guards it. Best effort: if the
-   * store is down too, the error the turn already has is the one to report.
+   * the turn does not keep the reset out: the version check alone guards it. Best effort, and
+   * never rejects: if the store is down too, the error the turn already has is the one to report.
+   * Not given the turn's signal: a turn that timed out still resets them, in the background, before
+   * its lease is released.
    */
   const forgetConversations = async (version: number) => {
+    const write = async (options: AppendOptions): Promise<unknown> => {
+      try {
+        await store.append(input.key, [], options);
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    };
     for (const runtimeId of touchedConversations) {
       if (!snapshotBindings[runtimeId]?.remote.conversationId) continue;
       const forget: AppendOptions = {
@@ -225,13 +222,15 @@ export async function runTurn(
         binding: { runtimeId, remote: {}, syncedVersion: 0 },
       };
       if (lease && !keeper?.lost()) forget.lease = lease;
-      await store.append(input.key, [], forget).catch(async (error: unknown) => {
-        if (!forget.lease || !CloudhopError.is(error, 'store_conflict')) return;
+      const error = await write(forget);
+      if (forget.lease && CloudhopError.is(error, 'store_conflict')) {
         delete forget.lease;
-        await store.append(input.key, [], forget).catch(() => {});
-      });
+        await write(forget);
+      }
     }
   };
+  /** The conversation resets of a failed turn, which its lease is released after. */
+  let forgetting: Promise<void> | undefined;
   /** Stops the turn once its signal fired or its lease was lost. */
   const stillRunning = () => {
     if (signal.aborted) throw abortError(signal);
@@ -241,23 +240,23 @@ export async function runTurn(
   try {
     stillRunning();
     // Each store call sits in its own try: whatever it throws, synchronously or not, surfaces as
-    // store_unavailable (a try around an await costs less than a wrapping promise on every turn).
+    // store_unavailable (a try around an await costs less than a wrapping promise on every turn),
+    // and each stops waiting once the turn's signal fired.
     if (!store.processLocal) {
       const requestedAt = Date.now();
+      const lockOptions: LockOptions = { waitMs: config.lockWaitMs };
+      if (storeSignal) lockOptions.signal = storeSignal;
       try {
-        lease = await abortable(
-          store.lock(input.key, config.lockTtlMs, { waitMs: config.lockWaitMs }),
-          signal,
-          (late) => {
-            void late.release().catch(() => {});
-          },
-        );
+        lease = await bounded(store.lock(input.key, config.lockTtlMs, lockOptions), storeSignal, (late) => {
+          void releaseLease(store, late, requestedAt + config.lockTtlMs, log);
+        });
       } catch (error) {
+        if (signal.aborted) throw abortError(signal);
         throw storeUnavailable(error, 'taking the session lease');
       }
-      keeper = keepLease(lease, config.lockTtlMs, input.key, requestedAt, log);
+      keeper = keepLease(store, lease, config.lockTtlMs, input.key, requestedAt, log);
     }
-    const history = await SessionHistory.open(store, input.key);
+    const history = await SessionHistory.open(store, input.key, signal);
     baseVersion = history.version;
     snapshotBindings = history.bindings;
     emit({
@@ -271,7 +270,7 @@ export async function runTurn(
       const from = Math.max(0, history.version - IDEMPOTENCY_LOOKBACK_ITEMS);
       const replay = committedTurn(await history.since(from), from, input.idempotencyKey, runtime.id);
       if (replay) {
-        const output = await structuredOutput(replay.text, input.output, replay.runtimeId);
+        const output = await structuredOutput(replay.text, input.output, replay.runtimeId, signal);
         const result: RunResult = { ...replay, output };
         emit({ type: 'turn-finish', result });
         return result;
@@ -473,9 +472,13 @@ export async function runTurn(
     for (let step = 1; ; step++) {
       stillRunning();
       stepShownText = false;
-      const result = runtime.dispatch
-        ? await runtime.dispatch(prepare, { emit, runStep, shownText: () => stepShownText })
-        : await runStep(runtime, await prepare(runtime));
+      // A runtime that ignores its signal still cannot hold the turn past an abort or its timeout.
+      const result = await bounded(
+        runtime.dispatch
+          ? runtime.dispatch(prepare, { emit, runStep, shownText: () => stepShownText })
+          : prepare(runtime).then((request) => runStep(runtime, request)),
+        signal,
+      );
       stepsDone += 1;
       answeredBy = result.runtimeId ?? runtime.id;
       if (result.remote) {
@@ -521,22 +524,35 @@ export async function runTurn(
     }
 
     const text = lastAnswerText(turnItems);
-    const output = await structuredOutput(text, input.output, answeredBy);
+    const output = await structuredOutput(text, input.output, answeredBy, signal);
     stillRunning();
     const commit: AppendOptions = { expectedVersion: history.version };
     // The answering runtime's binding, when its server holds the whole session as committed.
     const binding = states.get(answeredBy);
     if (binding?.syncedVersion === sessionEnd()) commit.binding = binding;
     if (lease) commit.lease = lease;
+    if (storeSignal) commit.signal = storeSignal;
     let sessionVersion: number;
     try {
-      sessionVersion = await store.append(input.key, turnItems, commit);
+      sessionVersion = await bounded(store.append(input.key, turnItems, commit), storeSignal);
     } catch (error) {
-      throw storeUnavailable(error, 'committing the turn');
+      await settleFailedCommit(error, {
+        store,
+        key: input.key,
+        position: history.version + turnItems.indexOf(userMessage),
+        userMessageId: userMessage.id,
+        signal,
+        timeoutMs: input.turnTimeoutMs,
+      });
+      log?.('the commit failed but was stored: the turn stands');
+      sessionVersion = history.version + turnItems.length;
     }
     committed = true;
     touchedConversations.delete(answeredBy);
-    if (touchedConversations.size > 0) await forgetConversations(sessionVersion);
+    if (touchedConversations.size > 0) {
+      // Committed: the result stands even when the signal fires while the resets are written.
+      await bounded(forgetConversations(sessionVersion), signal).catch(() => {});
+    }
     const result: RunResult = {
       text,
       output,
@@ -550,13 +566,88 @@ export async function runTurn(
   } catch (error) {
     log?.(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
     if (!committed && baseVersion !== undefined && touchedConversations.size > 0) {
-      await forgetConversations(baseVersion);
+      forgetting = forgetConversations(baseVersion);
+      await bounded(forgetting, signal).catch(() => {});
     }
     throw error;
   } finally {
-    keeper?.stop();
-    await lease?.release().catch(() => {});
+    await keeper?.release(signal, forgetting);
   }
+}
+
+/** A commit whose append failed, and where its user message would be if it was stored. */
+interface FailedCommit {
+  store: SessionStore;
+  key: SessionKey;
+  position: number;
+  userMessageId: string;
+  signal: AbortSignal;
+  timeoutMs: number | undefined;
+}
+
+/** Before each further check of a failed commit: a client reconnecting after a lost reply needs a moment. */
+const COMMIT_CHECK_RETRY_DELAYS_MS = [100, 400, 1_000];
+
+/** Whether the failed commit's user message is in the store where the commit would have put it. */
+async function commitLanded(commit: FailedCommit): Promise<boolean> {
+  const { signal } = commit;
+  const options: LoadOptions = { fromVersion: commit.position, limit: 1 };
+  if (canAbort(signal)) options.signal = signal;
+  for (let retry = 0; ; retry++) {
+    try {
+      const window = await loadWindow(commit.store, commit.key, options);
+      return window?.items[0]?.id === commit.userMessageId;
+    } catch (error) {
+      if (retry >= COMMIT_CHECK_RETRY_DELAYS_MS.length || signal.aborted) throw error;
+      await sleep(COMMIT_CHECK_RETRY_DELAYS_MS[retry]!, signal);
+    }
+  }
+}
+
+/** What a store error says went wrong, without the store's own advice around it. */
+function detailOf(error: unknown): string {
+  const root = CloudhopError.is(error) && error.cause !== undefined ? error.cause : error;
+  return describeThrown(root).replace(/[.\s]+$/, '');
+}
+
+/**
+ * Settles a commit whose append failed: resolves when the turn was stored all the same (the
+ * store's reply was lost on the way back), else throws the error to report. Only a refused append
+ * (store_conflict) surely wrote nothing; after any other failure the turn's user message is looked
+ * for. A commit the turn stopped waiting for (its signal fired) may still land later, and a check
+ * that fails too proves nothing: both are reported as of unknown outcome, with the safe retry.
+ */
+async function settleFailedCommit(error: unknown, commit: FailedCommit): Promise<void> {
+  if (CloudhopError.is(error, 'store_conflict')) throw error;
+  const { signal } = commit;
+  if (signal.aborted) throw unknownOutcome(commit, abortError(signal));
+  const failure = storeUnavailable(error, 'committing the turn');
+  let landed: boolean;
+  try {
+    landed = await commitLanded(commit);
+  } catch (checkError) {
+    throw signal.aborted
+      ? unknownOutcome(commit, abortError(signal))
+      : unknownOutcome(
+          commit,
+          failure,
+          `The session store failed while committing the turn (${detailOf(error)}) and again while checking whether the commit landed (${detailOf(checkError)})`,
+        );
+  }
+  if (!landed) throw failure;
+}
+
+function unknownOutcome(commit: FailedCommit, failure: CloudhopError, what?: string): CloudhopError {
+  const happened =
+    what ??
+    (failure.code === 'timeout'
+      ? `The turn ran past timeoutMs${commit.timeoutMs === undefined ? '' : ` (${commit.timeoutMs} ms)`} while it was being committed`
+      : 'The turn was aborted while it was being committed');
+  return new CloudhopError(
+    failure.code,
+    `${happened}, so whether it was stored is unknown. Retry it with idempotencyKey "${commit.userMessageId}" once the store answers: a turn that was stored is then returned as it was, not run again.`,
+    { cause: failure.cause ?? failure, retryable: false },
+  );
 }
 
 async function executeTool(
@@ -593,9 +684,11 @@ async function executeTool(
   }
   let parsed: z.ZodSafeParseResult<unknown>;
   try {
-    parsed = await target.input.safeParseAsync(args);
+    // A refinement may be asynchronous, and one that never settles must not hold the turn either.
+    parsed = await bounded(target.input.safeParseAsync(args), signal);
   } catch (error) {
-    const message = messageOf(error);
+    if (signal.aborted) throw abortError(signal);
+    const message = describeThrown(error);
     return finish(`Error: checking the arguments for "${name}" failed: ${redactSecrets(message)}`, true);
   }
   if (!parsed.success) {
@@ -610,7 +703,7 @@ async function executeTool(
   }
   try {
     // A tool that ignores its signal still cannot hold the turn past an abort or the turn timeout.
-    const value = await abortable(
+    const value = await bounded(
       Promise.resolve().then(() =>
         target.execute(parsed.data, {
           session: key.sessionId,
@@ -625,10 +718,11 @@ async function executeTool(
     return serialized.ok ? finish(serialized.text, false) : finish(`Error: ${serialized.error}`, true);
   } catch (error) {
     if (signal.aborted) throw abortError(signal);
-    config.log?.(`tool ${name} threw: ${error instanceof Error ? error.name : typeof error}`);
-    // A tool calling a cloud may fail with a message that echoes its credentials; the message
-    // reaches the model, the events and the store, so it is redacted like every other error.
-    const message = redactSecrets(messageOf(error));
+    config.log?.(`tool ${name} failed`);
+    // Whatever the tool threw, even a value that throws when read, becomes an error result. A tool
+    // calling a cloud may fail with a message that echoes its credentials; the message reaches the
+    // model, the events and the store, so it is redacted like every other error.
+    const message = redactSecrets(describeThrown(error));
     return finish(`Error: tool "${name}" failed: ${message}`, true);
   }
 }

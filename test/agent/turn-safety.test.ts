@@ -241,3 +241,78 @@ describe('conversation bindings', () => {
     ]);
   });
 });
+
+describe('tools that throw what cannot be read', () => {
+  /** An Error whose `message` and `name` throw when read. */
+  function unreadableError(): Error {
+    const error = new Error('hidden');
+    for (const field of ['message', 'name']) {
+      Object.defineProperty(error, field, {
+        get() {
+          throw new Error(`reading ${field} threw`);
+        },
+      });
+    }
+    return error;
+  }
+  const unprintable = {
+    toString() {
+      throw new Error('toString threw');
+    },
+  };
+  const hostile = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('every read throws');
+      },
+      getPrototypeOf() {
+        throw new Error('every read throws');
+      },
+    },
+  );
+
+  it.each([
+    ['an Error whose message and name getters throw', unreadableError],
+    ['an object whose toString throws', () => unprintable],
+    ['a proxy that throws on every read', () => hostile],
+  ])('%s: the model gets an error tool result and the turn goes on', async (_, thrown) => {
+    const broken = tool({
+      name: 'broken',
+      input: z.object({}),
+      execute: () => {
+        throw thrown();
+      },
+    });
+    const runtime = scriptedRuntime([{ toolCalls: [{ name: 'broken', arguments: {} }] }, 'done']);
+    const lines: string[] = [];
+    const agent = createAgent({ runtime, tools: [broken], debug: (line) => lines.push(line) });
+
+    const result = await agent.run('Go', { session: 's' });
+
+    expect(result.text).toBe('done');
+    const sent = runtime.requests[1]!.items.find((item) => item.type === 'tool_result');
+    expect(sent).toMatchObject({
+      isError: true,
+      output: expect.stringMatching(/^Error: tool "broken" failed: /),
+    });
+    expect(lines.some((line) => line.includes('tool broken failed'))).toBe(true);
+  });
+
+  it('a tool input schema whose refinement throws something unprintable becomes an error result', async () => {
+    const picky = tool({
+      name: 'picky',
+      input: z.object({}).refine(() => {
+        throw unprintable;
+      }),
+      execute: () => 'never',
+    });
+    const runtime = scriptedRuntime([{ toolCalls: [{ name: 'picky', arguments: {} }] }, 'done']);
+    const result = await createAgent({ runtime, tools: [picky] }).run('Go', { session: 's' });
+    expect(result.text).toBe('done');
+    expect(result.items.find((item) => item.type === 'tool_result')).toMatchObject({
+      isError: true,
+      output: expect.stringMatching(/^Error: checking the arguments for "picky" failed: /),
+    });
+  });
+});

@@ -148,6 +148,20 @@ describe('leases renew while a turn runs', () => {
     await agent.close();
   });
 
+  it('a renewal that hangs does not hold back the next one: the turn keeps its lease and commits', async () => {
+    let renewals = 0;
+    const store = withRenewal(sqliteStore({ path: join(dir, 'one-hang.db') }), (lease, ttlMs) => {
+      renewals += 1;
+      return renewals === 1 ? new Promise<void>(() => {}) : lease.renew!(ttlMs);
+    });
+    const parts = slowToolAgentParts(TTL_MS * 1.5);
+    const agent = createAgent({ runtime: parts.runtime, store, tools: [parts.slow], lockTtlMs: TTL_MS });
+    const result = await agent.run('Run the slow job', { session: 'one-hang' });
+    expect(result.text).toBe('all done');
+    expect(renewals).toBeGreaterThan(1);
+    await agent.close();
+  });
+
   it('a conversation binding a failed turn touched is reset even when the lease was lost', async () => {
     const inner = sqliteStore({ path: join(dir, 'conversation.db') });
     let refuse = false;
