@@ -1,5 +1,6 @@
 // Packs the tarball, installs it into a clean temporary project next to its peers, and uses it
-// from ESM and from CommonJS the way a user would. Run by .ci/run after the build.
+// from ESM, from CommonJS, and from both in one process, the way a user would. Run by .ci/run
+// after the build.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,12 +73,45 @@ try {
     flow((name) => `require('${name}')`),
   );
 
+  // The ESM and CommonJS builds are two copies of the package. An app (or a dependency of it)
+  // that requires one runtime while the agent comes from import gets errors from the other copy:
+  // they must still be retried, and still be recognised as CloudhopError.
+  writeFileSync(
+    join(dir, 'dual.mjs'),
+    `
+    import { createRequire } from 'node:module';
+    import { createAgent, CloudhopError } from 'cloudhop';
+    import { startEmulator } from 'cloudhop/emulator';
+    const fromCjs = createRequire(import.meta.url)('cloudhop/openai');
+    const emu = await startEmulator({ port: 0, faults: [{ route: 'chat', status: 429, retryAfterMs: 20, count: 1 }] });
+    try {
+      const agent = createAgent({ runtime: fromCjs.openaiChat({ baseURL: emu.openaiBaseURL, apiKey: 'sk-dual-package', model: 'gpt-4o' }) });
+      const stream = agent.stream('Hi, my name is Ada.', { session: 'dual' });
+      const retries = [];
+      for await (const event of stream) if (event.type === 'retry') retries.push(event.error.code);
+      const { text } = await stream.result;
+      if (retries.join() !== 'rate_limited') throw new Error('expected one retry of the 429, got: [' + retries + ']');
+      if (!text.includes('Ada')) throw new Error('the retried turn did not answer: ' + text);
+      let cjsError;
+      try { fromCjs.openaiChat({}); } catch (error) { cjsError = error; }
+      if (typeof CloudhopError.isInstance !== 'function') throw new Error('CloudhopError.isInstance is missing');
+      if (!CloudhopError.isInstance(cjsError)) throw new Error('CloudhopError.isInstance(an error of the CommonJS copy) is false in ESM');
+    } finally {
+      await emu.close();
+    }
+    console.log('ok');`,
+  );
+
   check('ESM import of every subpath and a cross-cloud turn', () => {
     const out = run('node', ['esm.mjs']);
     if (!out.includes('ok')) throw new Error(out);
   });
   check('CommonJS require of every subpath and a cross-cloud turn', () => {
     const out = run('node', ['cjs.cjs']);
+    if (!out.includes('ok')) throw new Error(out);
+  });
+  check('an ESM agent retries a 429 from a runtime of the CommonJS copy, and knows its errors', () => {
+    const out = run('node', ['dual.mjs']);
     if (!out.includes('ok')) throw new Error(out);
   });
   check("import 'cloudhop' loads no vendor SDK or store driver", () => {

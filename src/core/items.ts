@@ -92,9 +92,20 @@ const itemSchemasV1 = [
 ] as const;
 
 /** The items of transcript v1 (no summaries). */
-export const itemSchemaV1 = z.discriminatedUnion('type', itemSchemasV1);
+export const itemSchemaV1: z.ZodType<Exclude<Item, SummaryItem>> = z.discriminatedUnion(
+  'type',
+  itemSchemasV1,
+);
 
-export const itemSchema = z.discriminatedUnion('type', [...itemSchemasV1, summaryItemSchema]);
+/**
+ * Typed as `ZodType<Item>` rather than inferred: the inferred `ZodDiscriminatedUnion<…, "type">`
+ * has a second type argument that zod 3.25's `zod/v4` does not have, so the published declarations
+ * would not compile there (and `Item` would silently become `any` under skipLibCheck).
+ */
+export const itemSchema: z.ZodType<Item> = z.discriminatedUnion('type', [
+  ...itemSchemasV1,
+  summaryItemSchema,
+]);
 
 export type TextPart = z.infer<typeof textPartSchema>;
 export type ImagePart = z.infer<typeof imagePartSchema>;
@@ -104,7 +115,7 @@ export type ToolCallItem = z.infer<typeof toolCallItemSchema>;
 export type ToolResultItem = z.infer<typeof toolResultItemSchema>;
 export type ReasoningItem = z.infer<typeof reasoningItemSchema>;
 export type SummaryItem = z.infer<typeof summaryItemSchema>;
-export type Item = z.infer<typeof itemSchema>;
+export type Item = MessageItem | ToolCallItem | ToolResultItem | ReasoningItem | SummaryItem;
 
 type NewItem<T extends Item> = Omit<T, 'id' | 'createdAt'>;
 

@@ -297,7 +297,13 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
     streamingBody.stream_options = { include_usage: true };
     const chunks = await client.chat.completions.create(streamingBody, requestOptions(context));
     const assembler = new ChatStreamAssembler(context.emit);
-    for await (const chunk of untilAborted(chunks, context.signal)) assembler.add(chunk as WireChunk);
+    try {
+      for await (const chunk of untilAborted(chunks, context.signal)) assembler.add(chunk as WireChunk);
+    } catch (error) {
+      // An answer that already finished stands when only the stream's trailer is unreadable: Azure
+      // documents `data: [DONE] ` with a trailing space, which openai 7 parses as JSON and rejects.
+      if (!(assembler.finished && error instanceof SyntaxError)) throw error;
+    }
     if (!assembler.finished) throw truncatedStreamError(errorContext);
     if (assembler.finishReason() === 'content_filter') {
       throw outputFilteredError(assembler.categories, errorContext);

@@ -1,7 +1,8 @@
 import type OpenAI from 'openai';
 import { CloudhopError } from '../../core/errors.js';
 import { OPENAI_CLIENT_DEFAULTS } from '../../runtime/vendor-client.js';
-import { loadSigV4, type OpenAIModule } from './load-sdk.js';
+import { loadSigV4 } from './load-aws-sdk.js';
+import type { OpenAIModule } from './load-sdk.js';
 
 export interface AwsCredentialIdentity {
   accessKeyId: string;

@@ -8,12 +8,8 @@ import {
   type AwsCredentialsProvider,
   createBedrockRuntimeSigV4Client,
 } from './bedrock-runtime-sigv4.js';
-import {
-  loadBedrockAwsProvider,
-  loadBedrockBearerProvider,
-  loadCredentialChain,
-  type OpenAIModule,
-} from './load-sdk.js';
+import { loadBedrockAwsProvider, loadBedrockBearerProvider, loadCredentialChain } from './load-aws-sdk.js';
+import type { OpenAIModule } from './load-sdk.js';
 import {
   endpointLabel,
   functionSchema,

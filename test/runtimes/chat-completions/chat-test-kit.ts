@@ -48,7 +48,15 @@ export function vendorExample(file: string, name: string): any {
 }
 
 export function sse(text: string, headers: Record<string, string> = {}): Response {
-  return new HttpResponse(text, { headers: { 'content-type': 'text/event-stream', ...headers } });
+  // A stream body, as a server sends it: openai 7 cancels the body at `[DONE]`, and a string body
+  // in msw never finishes cancelling.
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(text));
+      controller.close();
+    },
+  });
+  return new HttpResponse(body, { headers: { 'content-type': 'text/event-stream', ...headers } });
 }
 
 /** An SSE body from chunk objects, framed like OpenAI: `data: {json}` + blank line, then `data: [DONE]`. */
