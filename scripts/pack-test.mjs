@@ -33,8 +33,6 @@ try {
     'openai',
     '@aws-sdk/client-bedrock-runtime',
     '@smithy/node-http-handler',
-    '@smithy/eventstream-codec',
-    '@smithy/util-utf8',
   ].map((name) => `${name}@${pkg.devDependencies[name]}`);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'pack-test', private: true }));
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball), ...peers]);
@@ -56,6 +54,10 @@ try {
       const aws = agent.withRuntime(bedrockConverse({ region: 'us-east-1', model: 'm', endpoint: emu.bedrockEndpoint, credentials: { accessKeyId: 'AKIDPACK', secretAccessKey: 'pack-secret-key' } }));
       const r = await aws.run('What is my name?', { session: 'p' });
       if (!r.text.includes('Ada')) throw new Error('move lost the name: ' + r.text);
+      // A ConverseStream from the emulator, with no @smithy/eventstream-codec or util-utf8 installed.
+      const streamed = aws.stream('What is my name?', { session: 'p' });
+      for await (const event of streamed) void event;
+      if (!(await streamed.result).text.includes('Ada')) throw new Error('streamed Bedrock turn lost the name');
       let caught;
       try { azureChat({}); } catch (e) { caught = e; }
       if (!(caught instanceof CloudhopError) || caught.code !== 'invalid_config') throw new Error('CloudhopError is not one class across subpaths');
