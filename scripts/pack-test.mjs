@@ -28,12 +28,9 @@ function check(name, fn) {
 
 try {
   const tarball = run('npm', ['pack', '--silent', '--pack-destination', dir], root).trim().split('\n').at(-1);
-  const peers = [
-    'zod',
-    'openai',
-    '@aws-sdk/client-bedrock-runtime',
-    '@smithy/node-http-handler',
-  ].map((name) => `${name}@${pkg.devDependencies[name]}`);
+  const peers = ['zod', 'openai', '@aws-sdk/client-bedrock-runtime', '@smithy/node-http-handler'].map(
+    (name) => `${name}@${pkg.devDependencies[name]}`,
+  );
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'pack-test', private: true }));
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball), ...peers]);
 

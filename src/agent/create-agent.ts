@@ -154,7 +154,7 @@ const optionalOptions = z
         },
         {
           message:
-            'must be greater than keepRecentTokens (the summary needs the room between them); raise triggerTokens or lower keepRecentTokens',
+            'must be greater than keepRecentTokens, to leave the summary room: raise it or lower keepRecentTokens',
           path: ['compaction', 'triggerTokens'],
         },
       ),

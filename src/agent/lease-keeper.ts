@@ -1,6 +1,5 @@
 import { CloudhopError, describeThrown } from '../core/errors.js';
-import type { Lease, SessionKey, SessionStore } from '../core/store.js';
-import { sessionLabel } from '../stores/store-errors.js';
+import { type Lease, type SessionKey, type SessionStore, sessionLabel } from '../core/store.js';
 import { bounded } from './turn-signal.js';
 
 /** Keeps a turn's session lease alive while the turn runs, says when it was lost, and frees it. */
@@ -43,6 +42,9 @@ export function stopReleaseRetries(store: SessionStore): void {
   retries.timers.clear();
 }
 
+/** A failed lease call, for a debug line: its code when it is ours, else what was thrown. */
+const whyFailed = (error: unknown) => (CloudhopError.is(error) ? error.code : describeThrown(error));
+
 const FIRST_RELEASE_RETRY_MS = 50;
 const MAX_RELEASE_RETRY_MS = 1_000;
 
@@ -67,7 +69,7 @@ export function releaseLease(
       .then(
         () => {},
         (error: unknown) => {
-          log?.(`lease release failed: ${CloudhopError.is(error) ? error.code : describeThrown(error)}`);
+          log?.(`lease release failed: ${whyFailed(error)}`);
           // A refused release means the lease is no longer ours: there is nothing left to free.
           if (retries.stopped || CloudhopError.is(error, 'store_conflict')) return;
           if (Date.now() + delayMs >= expiresAt) return;
@@ -119,7 +121,7 @@ export function keepLease(
         },
         (error: unknown) => {
           if (stopped) return;
-          log?.(`lease renewal failed: ${CloudhopError.is(error) ? error.code : describeThrown(error)}`);
+          log?.(`lease renewal failed: ${whyFailed(error)}`);
           if (CloudhopError.is(error, 'store_conflict')) {
             refused = error;
             clearInterval(timer);

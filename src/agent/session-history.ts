@@ -6,6 +6,7 @@ import {
   type SessionKey,
   type SessionSnapshot,
   type SessionStore,
+  sessionLabel,
   windowOf,
 } from '../core/store.js';
 import { abortError } from '../runtime/retry.js';
@@ -19,18 +20,26 @@ const MAX_PAGE_ITEMS = 4_096;
 type Window = SessionSnapshot & { fromVersion: number };
 
 /**
- * The session as the store returns it, waited for until `options.signal` fires (then the turn's
- * abort error); whatever the store throws surfaces as store_unavailable.
+ * A store call the turn waits for until `signal` fires (then the turn's abort error); whatever the
+ * store throws, synchronously or not, surfaces as store_unavailable. A result that comes after the
+ * turn stopped waiting goes to `onLate`.
  */
-async function load(store: SessionStore, key: SessionKey, options: LoadOptions) {
-  const { signal } = options;
+export async function storeCall<T>(
+  call: () => Promise<T>,
+  signal: AbortSignal | undefined,
+  what: string,
+  onLate?: (value: T) => void,
+): Promise<T> {
   try {
-    return await bounded(store.load(key, options), signal);
+    return await bounded(call(), signal, onLate);
   } catch (error) {
     if (signal?.aborted) throw abortError(signal);
-    throw storeUnavailable(error, 'loading the session');
+    throw storeUnavailable(error, what);
   }
 }
+
+const load = (store: SessionStore, key: SessionKey, options: LoadOptions) =>
+  storeCall(() => store.load(key, options), options.signal, 'loading the session');
 
 /** The window `options` ask for, or undefined for a session never written. */
 export async function loadWindow(
@@ -173,7 +182,7 @@ export class SessionHistory {
     if (!page || page.version !== this.version || page.items.length !== limit) {
       throw new CloudhopError(
         'store_conflict',
-        `The session "${this.key.sessionId}" changed while the turn read it, despite its lease. Retry the turn.`,
+        `The ${sessionLabel(this.key)} changed while the turn read it, despite its lease. Retry the turn.`,
         { retryable: true },
       );
     }

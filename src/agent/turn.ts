@@ -19,7 +19,6 @@ import {
   type ToolResultItem,
 } from '../core/items.js';
 import { issuePath } from '../core/options.js';
-import { redactSecrets } from '../core/secrets.js';
 import {
   type AppendOptions,
   type Binding,
@@ -36,7 +35,7 @@ import type { OutputSpec, Runtime, StepRequest, StepResult, ToolSpec } from '../
 import { compact } from './compaction.js';
 import { type ContextBudget, estimateTokens, summaryMessage, tokensOf } from './context-policy.js';
 import { keepLease, type LeaseKeeper, releaseLease } from './lease-keeper.js';
-import { loadWindow, SessionHistory } from './session-history.js';
+import { loadWindow, SessionHistory, storeCall } from './session-history.js';
 import type { Tool } from './tool.js';
 import { serializeToolOutput } from './tool-output.js';
 import { bounded, canAbort } from './turn-signal.js';
@@ -246,14 +245,12 @@ export async function runTurn(
       const requestedAt = Date.now();
       const lockOptions: LockOptions = { waitMs: config.lockWaitMs };
       if (storeSignal) lockOptions.signal = storeSignal;
-      try {
-        lease = await bounded(store.lock(input.key, config.lockTtlMs, lockOptions), storeSignal, (late) => {
-          void releaseLease(store, late, requestedAt + config.lockTtlMs, log);
-        });
-      } catch (error) {
-        if (signal.aborted) throw abortError(signal);
-        throw storeUnavailable(error, 'taking the session lease');
-      }
+      lease = await storeCall(
+        () => store.lock(input.key, config.lockTtlMs, lockOptions),
+        storeSignal,
+        'taking the session lease',
+        (late) => void releaseLease(store, late, requestedAt + config.lockTtlMs, log),
+      );
       keeper = keepLease(store, lease, config.lockTtlMs, input.key, requestedAt, log);
     }
     const history = await SessionHistory.open(store, input.key, signal);
@@ -519,7 +516,7 @@ export async function runTurn(
       throw new CloudhopError(
         inputInvalid ? 'tool_input_invalid' : 'max_steps_exceeded',
         `The model ${inputInvalid ? 'sent invalid tool arguments' : 'still wanted tools'} until maxSteps (${config.maxSteps}) ran out; nothing was committed. ${inputInvalid ? "Clarify the tool's input schema and description" : "Check the tools' results"}, or raise maxSteps.`,
-        { runtimeId: answeredBy, retryable: false },
+        { runtimeId: answeredBy },
       );
     }
 
@@ -645,7 +642,7 @@ function unknownOutcome(commit: FailedCommit, failure: CloudhopError, what?: str
       : 'The turn was aborted while it was being committed');
   return new CloudhopError(
     failure.code,
-    `${happened}, so whether it was stored is unknown. Retry it with idempotencyKey "${commit.userMessageId}" once the store answers: a turn that was stored is then returned as it was, not run again.`,
+    `${happened}, so whether it was stored is unknown. Retry it with idempotencyKey "${commit.userMessageId}" once the store answers: a stored turn is then returned as it was, not run again.`,
     { cause: failure.cause ?? failure, retryable: false },
   );
 }
@@ -688,8 +685,7 @@ async function executeTool(
     parsed = await bounded(target.input.safeParseAsync(args), signal);
   } catch (error) {
     if (signal.aborted) throw abortError(signal);
-    const message = describeThrown(error);
-    return finish(`Error: checking the arguments for "${name}" failed: ${redactSecrets(message)}`, true);
+    return finish(`Error: checking the arguments for "${name}" failed: ${describeThrown(error)}`, true);
   }
   if (!parsed.success) {
     const details = parsed.error.issues
@@ -721,8 +717,7 @@ async function executeTool(
     config.log?.(`tool ${name} failed`);
     // Whatever the tool threw, even a value that throws when read, becomes an error result. A tool
     // calling a cloud may fail with a message that echoes its credentials; the message reaches the
-    // model, the events and the store, so it is redacted like every other error.
-    const message = redactSecrets(describeThrown(error));
-    return finish(`Error: tool "${name}" failed: ${message}`, true);
+    // model, the events and the store, so describeThrown redacts it like every other error.
+    return finish(`Error: tool "${name}" failed: ${describeThrown(error)}`, true);
   }
 }

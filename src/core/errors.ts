@@ -172,8 +172,8 @@ function redactedCopy(value: unknown, state: CopyState, depth: number): unknown 
     }
     if (value instanceof Date) return value;
     if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
-    if (typeof URL === 'function' && value instanceof URL) return redactSecrets(value.href);
-    if (value instanceof Map || (typeof Headers === 'function' && value instanceof Headers)) {
+    if (value instanceof URL) return redactSecrets(value.href);
+    if (value instanceof Map || value instanceof Headers) {
       return defineFields({}, redactedFields(value.entries(), state, depth), true);
     }
     return defineFields({}, redactedFields(ownFields(value), state, depth), true);
@@ -288,6 +288,17 @@ export function storeUnavailable(error: unknown, what: string): CloudhopError {
   return new CloudhopError(
     'store_unavailable',
     `The session store failed while ${what}: ${detail}. Nothing was committed; check the store is reachable and retry.`,
-    { cause: error, retryable: false },
+    { cause: error },
   );
+}
+
+/**
+ * The error a wait ends with once `signal` fired: the signal's reason when that is one of ours (the
+ * agent aborts a timed-out turn with its `timeout` error), else `aborted` with `message`.
+ */
+export function abortError(
+  signal: AbortSignal,
+  message = 'The turn was aborted by its AbortSignal; nothing was committed.',
+): CloudhopError {
+  return signal.reason instanceof CloudhopError ? signal.reason : new CloudhopError('aborted', message);
 }

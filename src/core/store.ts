@@ -16,6 +16,11 @@ export function keyString(key: SessionKey): string {
   return `${String(key.namespace).length}:${key.namespace}:${key.sessionId}`;
 }
 
+/** How every error message names a session. */
+export function sessionLabel(key: SessionKey): string {
+  return `session "${key.sessionId}" (namespace "${key.namespace}")`;
+}
+
 /** What a stateful runtime holds on its server for a session. */
 export interface RemoteHandle {
   responseId?: string;

@@ -9,6 +9,7 @@ import {
   DEFAULT_NAMESPACE,
   type SessionKey,
   type SessionStore,
+  sessionLabel,
 } from './store.js';
 import { byteLength } from './usage.js';
 
@@ -245,7 +246,7 @@ export async function importSession(
   else if (bindings.length > 1) {
     throw new CloudhopError(
       'invalid_config',
-      `importSession: the transcript has ${bindings.length} bindings, but this store cannot write several in one append (it does not declare \`appendsBindings\`), and one append per binding could leave a half-imported session. Nothing was written. Give the store \`bindings\` support (runStoreConformance checks it), or remove the bindings from the file: each runtime then starts its remote session again from the transcript.`,
+      `importSession: the transcript has ${bindings.length} bindings, but this store cannot write several in one append (it does not declare \`appendsBindings\`), so the import could land half done. Nothing was written. Give the store \`bindings\` support, or remove the bindings from the file (each runtime then starts again from the transcript).`,
     );
   }
   // A version check alone cannot tell a missing session from an empty one, so the head is read
@@ -264,15 +265,8 @@ export async function importSession(
 }
 
 function alreadyThere(key: SessionKey, version?: number): CloudhopError {
-  const state =
-    version === undefined
-      ? 'already exists'
-      : version === 0
-        ? 'already exists, with no items'
-        : `is at version ${version}, not the expected 0: it already exists`;
   return new CloudhopError(
     'store_conflict',
-    `importSession: the session "${key.sessionId}" (namespace "${key.namespace}") ${state}, and an import never writes into an existing session. Nothing was written. Import under another sessionId, or delete that session first.`,
-    { retryable: false },
+    `importSession: the ${sessionLabel(key)} ${version ? `is at version ${version}, not the expected 0: it ` : ''}already exists, and an import never writes into an existing session. Nothing was written. Import under another sessionId, or delete that session first.`,
   );
 }

@@ -91,7 +91,7 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
     if (seen.has(runtime.id)) {
       throw new CloudhopError(
         'invalid_config',
-        `failover(runtimes): two runtimes have the same id; list each endpoint once ("${runtime.id}" appears twice, counting the runtimes inside nested failover groups).`,
+        `failover(runtimes): two runtimes have the same id; list each endpoint once ("${runtime.id}" appears twice, nested failover groups included).`,
       );
     }
     seen.add(runtime.id);

@@ -1,4 +1,4 @@
-import { CloudhopError, messageOf } from '../core/errors.js';
+import { abortError, CloudhopError, messageOf } from '../core/errors.js';
 import type { Runtime, StepContext, StepRequest, StepResult } from './runtime.js';
 
 export interface RetryPolicy {
@@ -63,13 +63,7 @@ export function retryDelay(policy: RetryPolicy, retryIndex: number, error: Cloud
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 NEVER_ABORTED.addEventListener = () => {};
 
-/** The error a turn ends with once `signal` fired: its reason when that is ours, else `aborted`. */
-export function abortError(signal: AbortSignal): CloudhopError {
-  if (signal.reason instanceof CloudhopError) return signal.reason;
-  return new CloudhopError('aborted', 'The turn was aborted by its AbortSignal; nothing was committed.', {
-    retryable: false,
-  });
-}
+export { abortError };
 
 /**
  * Settles with `promise`, or rejects with the abort error as soon as `signal` fires. Work that
@@ -131,13 +125,44 @@ function asCloudhopError(error: unknown, runtimeId: string | undefined): Cloudho
   return new CloudhopError('provider_error', `The runtime failed unexpectedly: ${messageOf(error)}`, {
     cause: error,
     runtimeId,
-    retryable: false,
   });
 }
 
 /**
+ * The signals linked to each outer signal. An outer signal gets one listener however many signals
+ * share it: one listener each would pass Node's limit of 10 (MaxListenersExceededWarning) as soon as
+ * an application runs its turns under one AbortController.
+ */
+const linkedTo = new WeakMap<AbortSignal, { linked: Set<AbortController>; onAbort: () => void }>();
+
+function link(outer: AbortSignal, controller: AbortController): () => void {
+  if (outer.aborted) {
+    controller.abort(outer.reason);
+    return () => {};
+  }
+  let entry = linkedTo.get(outer);
+  if (!entry) {
+    const linked = new Set<AbortController>();
+    const onAbort = () => {
+      linkedTo.delete(outer);
+      for (const each of linked) each.abort(outer.reason);
+    };
+    entry = { linked, onAbort };
+    linkedTo.set(outer, entry);
+    outer.addEventListener('abort', onAbort, { once: true });
+  }
+  const { linked, onAbort } = entry;
+  linked.add(controller);
+  return () => {
+    if (!linked.delete(controller) || linked.size > 0) return;
+    linkedTo.delete(outer);
+    outer.removeEventListener('abort', onAbort);
+  };
+}
+
+/**
  * A signal that fires when `outer` does (with its reason) or once `timeoutMs` has passed (with the
- * error `onTimeout` makes); `dispose` stops both watches.
+ * error `onTimeout` makes); `dispose` unlinks it from both.
  */
 export function linkedSignal(
   outer: AbortSignal | undefined,
@@ -145,24 +170,18 @@ export function linkedSignal(
   onTimeout: () => CloudhopError,
 ): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const onAbort = () => controller.abort(outer!.reason);
-  if (outer?.aborted) onAbort();
-  else outer?.addEventListener('abort', onAbort, { once: true });
+  const unlink = outer && link(outer, controller);
   const timer =
     timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(onTimeout()), timeoutMs);
   return {
     signal: controller.signal,
     dispose() {
       clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
+      unlink?.();
     },
   };
 }
 
-/**
- * Runs `attempt` with the policy's retries. Each attempt gets its own signal that also fires on
- * the per-attempt timeout; a timed-out attempt becomes a retryable `timeout` error.
- */
 /**
  * One step on `runtime` with the policy's retries; `options.timeoutMs` bounds each attempt and is
  * passed on to the runtime. `beforeAttempt` runs before every attempt.

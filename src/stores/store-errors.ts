@@ -1,12 +1,10 @@
-import { CloudhopError } from '../core/errors.js';
+import { abortError, CloudhopError } from '../core/errors.js';
 import { failConfig } from '../core/options.js';
-import type { SessionKey } from '../core/store.js';
+import { type SessionKey, sessionLabel } from '../core/store.js';
 
 /** Errors every store raises with the same codes and wording. */
 
-export function sessionLabel(key: SessionKey): string {
-  return `session "${key.sessionId}" (namespace "${key.namespace}")`;
-}
+export { sessionLabel };
 
 export function versionConflict(key: SessionKey, expected: number, actual: number): CloudhopError {
   return new CloudhopError(
@@ -24,16 +22,11 @@ export function leaseConflict(key: SessionKey, waitedMs?: number): CloudhopError
   return new CloudhopError('store_conflict', message, { retryable: true });
 }
 
-/**
- * What a store throws when the caller's signal ends its wait: the signal's own reason when that is
- * one of ours (the agent aborts a timed-out turn with its `timeout` error), else `aborted`.
- */
+/** What a store throws when the caller's signal ends its wait (see abortError). */
 export function abortedWait(signal: AbortSignal, what: string): CloudhopError {
-  if (signal.reason instanceof CloudhopError) return signal.reason;
-  return new CloudhopError(
-    'aborted',
+  return abortError(
+    signal,
     `Stopped ${what}: the AbortSignal fired. Nothing was written; the session is as it was.`,
-    { retryable: false },
   );
 }
 
@@ -60,11 +53,11 @@ export function invalidStoredItem(
   problem: string,
   fieldPath: string,
 ): CloudhopError {
-  const base = place.position === undefined ? 'summary' : `items.${place.position}`;
-  const what =
-    place.position === undefined
-      ? 'an invalid latest summary'
-      : `an invalid item at position ${place.position}`;
+  const { position } = place;
+  const [base, what] =
+    position === undefined
+      ? ['summary', 'an invalid latest summary']
+      : [`items.${position}`, `an invalid item at position ${position}`];
   return new CloudhopError(
     'transcript_invalid',
     `The ${sessionLabel(key)} holds ${what} (${problem}${fieldPath ? ` at "${fieldPath}"` : ''}): it was changed outside cloudhop. Replace ${place.row} with a valid item, or delete the session; until then no turn on this session can run.`,

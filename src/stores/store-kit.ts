@@ -10,6 +10,7 @@ import {
   type LoadOptions,
   type SessionKey,
 } from '../core/store.js';
+import { sleep } from '../runtime/retry.js';
 import {
   abortedWait,
   invalidStoredItem,
@@ -44,19 +45,11 @@ export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /** Waits `ms`, or rejects as soon as `signal` fires (see abortedWait). */
 export function pause(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
-  if (!signal) return delay(ms);
-  throwIfAborted(signal, what);
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortedWait(signal, what));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  return signal
+    ? sleep(ms, signal).catch(() => {
+        throw abortedWait(signal, what);
+      })
+    : delay(ms);
 }
 
 /**
