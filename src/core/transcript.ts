@@ -24,6 +24,11 @@ export type TranscriptFormat = (typeof TRANSCRIPT_FORMATS)[number];
 /** Imports refuse files larger or deeper than this: a transcript is data, not a way to exhaust memory. */
 export const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
 export const MAX_TRANSCRIPT_DEPTH = 64;
+/**
+ * Imports refuse more bindings than this: a session holds one per runtime it has used, and the
+ * whole import is one atomic append that a store must be able to take at once.
+ */
+export const MAX_TRANSCRIPT_BINDINGS = 1_000;
 
 const bindingShapeV1 = {
   runtimeId: nonEmpty,
@@ -61,6 +66,13 @@ function transcriptFileSchema<Format extends TranscriptFormat>(
           );
         }
       });
+      const bindingCount = Object.keys(file.bindings).length;
+      if (bindingCount > MAX_TRANSCRIPT_BINDINGS) {
+        issue(
+          ['bindings'],
+          `holds ${bindingCount} bindings, but an import takes at most ${MAX_TRANSCRIPT_BINDINGS} (one per runtime the session used); remove the bindings of runtimes you no longer use`,
+        );
+      }
       for (const [runtimeId, { runtimeId: named, syncedVersion }] of Object.entries(file.bindings)) {
         if (named !== runtimeId) issue(['bindings', runtimeId, 'runtimeId'], 'must equal its key');
         if (syncedVersion > file.items.length) {

@@ -139,9 +139,10 @@ export function failover(runtimes: Runtime[], options: FailoverOptions = {}): Ru
       for (let index = 0; ; index++) {
         const member = candidates[index]!;
         const { runtime } = member;
-        probes.delete(member);
-        // A store that fails while the request is prepared is no fault of this runtime.
+        // A store that fails while the request is prepared is no fault of this runtime: its probe,
+        // still claimed until then, goes back for a later step to take.
         const request = await prepare(runtime);
+        probes.delete(member);
         try {
           const result = await context.runStep(runtime, request);
           recordSuccess(member);

@@ -144,15 +144,20 @@ end
 local firstItem = 8 + 2 * tonumber(ARGV[7])
 local summaryAt = tonumber(ARGV[6])
 local summary = ARGV[firstItem - 1 + summaryAt]
-local first = firstItem
-while first <= #ARGV do
-  local last = math.min(first + 999, #ARGV)
-  redis.call('RPUSH', KEYS[1], unpack(ARGV, first, last))
-  first = last + 1
+-- unpack() fails past about 8,000 values, which would stop the script after its first writes:
+-- every run of arguments (items, binding fields and values) is written 1,000 at a time.
+local function writeInChunks(command, key, first, last)
+  while first <= last do
+    local chunkEnd = math.min(first + 999, last)
+    redis.call(command, key, unpack(ARGV, first, chunkEnd))
+    first = chunkEnd + 1
+  end
 end
+writeInChunks('RPUSH', KEYS[1], firstItem, #ARGV)
 local next = version + #ARGV - firstItem + 1
 redis.call('HSETNX', KEYS[2], 'createdAt', ARGV[3])
-redis.call('HSET', KEYS[2], 'version', next, 'updatedAt', ARGV[3], unpack(ARGV, 8, firstItem - 1))
+redis.call('HSET', KEYS[2], 'version', next, 'updatedAt', ARGV[3])
+writeInChunks('HSET', KEYS[2], 8, firstItem - 1)
 if summaryAt > 0 then
   redis.call('HSET', KEYS[2], '${SUMMARY_FIELD}', summary)
 end

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type AgentEvent, CloudhopError, createAgent, failover, memoryStore } from '../../src/index.js';
+import {
+  type AgentEvent,
+  CloudhopError,
+  createAgent,
+  failover,
+  memoryStore,
+  type SessionStore,
+} from '../../src/index.js';
 import { scriptedRuntime } from '../../src/testing/index.js';
 
 const down = () => ({ error: new CloudhopError('provider_unavailable', 'HTTP 503') });
@@ -91,6 +98,39 @@ describe('failover', () => {
     // The probe succeeded: the circuit is closed again and every turn goes to the primary.
     const after = await Promise.all([agent.run('p', { session: 'd' }), agent.run('q', { session: 'e' })]);
     expect(after.map((r) => r.runtimeId)).toEqual(['primary', 'primary']);
+  });
+
+  it('probes a runtime again after the store failed while its probe step was being prepared', async () => {
+    let clock = 0;
+    let primaryHealthy = false;
+    const primary = scriptedRuntime(() => (primaryHealthy ? 'primary ok' : down()), { id: 'primary' });
+    const backup = scriptedRuntime(() => 'backup ok', { id: 'backup' });
+    const inner = memoryStore();
+    let historyReadsFail = false;
+    // The head of the session reads fine; the history the step needs (read while the request is
+    // prepared for the chosen runtime) does not, as when the store drops a connection mid-turn.
+    const store: SessionStore = {
+      ...inner,
+      load: (key, options) =>
+        historyReadsFail && options?.limit !== 0
+          ? Promise.reject(new Error('read ECONNRESET'))
+          : inner.load(key, options),
+    };
+    const agent = createAgent({
+      runtime: failover([primary, backup], { failureThreshold: 1, cooldownMs: 100, now: () => clock }),
+      store,
+      retry: { maxRetries: 0 },
+    });
+    expect((await agent.run('1', { session: 's' })).runtimeId).toBe('backup');
+    clock = 500;
+    primaryHealthy = true;
+    historyReadsFail = true;
+    await expect(agent.run('2', { session: 's' })).rejects.toMatchObject({ code: 'store_unavailable' });
+    expect(primary.requests).toHaveLength(1);
+    historyReadsFail = false;
+    // The failed turn never reached the primary: the next turn takes the probe and closes its circuit.
+    expect((await agent.run('3', { session: 's' })).runtimeId).toBe('primary');
+    expect((await agent.run('4', { session: 's' })).runtimeId).toBe('primary');
   });
 
   it('fails with the last error when every runtime fails', async () => {

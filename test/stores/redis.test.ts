@@ -132,6 +132,34 @@ describe.skipIf(!available)('redisStore', () => {
     }
   });
 
+  it('an append carrying thousands of bindings lands whole: items, version and every binding', async () => {
+    const prefix = `${keyPrefix}many-bindings:`;
+    const store = redisStore({ url: REDIS_URL, keyPrefix: prefix });
+    const client = new Redis(REDIS_URL);
+    const key = { namespace: 'default', sessionId: 'imported' };
+    // Far past the 8,000 values Lua's unpack() takes at once: two per binding (field and JSON).
+    const bindings = Array.from({ length: 5_000 }, (_, index) => ({
+      runtimeId: `openai-responses:deployment-${index}`,
+      remote: { responseId: 'resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b' },
+      syncedVersion: 2,
+    }));
+    try {
+      const turn = [message('my name is Ada'), message('Nice to meet you, Ada.', 'assistant')];
+      const appended = await store
+        .append(key, turn, { expectedVersion: 0, bindings })
+        .catch((error) => error);
+      const snapshot = await store.load(key);
+      expect(await client.llen(`${prefix}{default}:s:imported:items`)).toBe(snapshot?.version ?? 0);
+      expect(appended).toBe(2);
+      expect(snapshot?.items).toEqual(turn);
+      expect(Object.keys(snapshot?.bindings ?? {})).toHaveLength(bindings.length);
+      expect(snapshot?.bindings['openai-responses:deployment-4999']).toEqual(bindings[4_999]);
+    } finally {
+      await store.close();
+      await client.quit();
+    }
+  });
+
   it('reports a stored item changed outside cloudhop as transcript_invalid, naming its position and list', async () => {
     const prefix = `${keyPrefix}corrupt:`;
     const store = redisStore({ url: REDIS_URL, keyPrefix: prefix });

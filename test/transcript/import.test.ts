@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CloudhopError } from '../../src/core/errors.js';
 import type { Item } from '../../src/core/items.js';
 import type { Binding, SessionStore } from '../../src/core/store.js';
-import { importSession, TRANSCRIPT_FORMAT } from '../../src/core/transcript.js';
+import { importSession, MAX_TRANSCRIPT_BINDINGS, TRANSCRIPT_FORMAT } from '../../src/core/transcript.js';
 import { memoryStore } from '../../src/stores/memory.js';
 import { rejection } from '../helpers/errors.js';
 
@@ -141,5 +141,23 @@ describe('importSession', () => {
       expect(error.path).toBe('bindings.__proto__');
     }
     expect(await store.load(key)).toBeUndefined();
+  });
+
+  it('refuses a transcript with more bindings than runtimes a session could use, and writes nothing', async () => {
+    const bindingsFor = (count: number): Binding[] =>
+      Array.from({ length: count }, (_, index) => ({
+        ...openai,
+        runtimeId: `openai-responses:deployment-${index}`,
+      }));
+    const store = memoryStore();
+    const error = await rejection(importSession(store, transcript(bindingsFor(MAX_TRANSCRIPT_BINDINGS + 1))));
+    expect(error.code).toBe('transcript_invalid');
+    expect(error.path).toBe('bindings');
+    expect(error.message).toContain(`${MAX_TRANSCRIPT_BINDINGS + 1} bindings`);
+    expect(error.message).toContain(`at most ${MAX_TRANSCRIPT_BINDINGS}`);
+    expect(await store.load(key)).toBeUndefined();
+
+    await importSession(store, transcript(bindingsFor(MAX_TRANSCRIPT_BINDINGS)));
+    expect(Object.keys((await store.load(key))?.bindings ?? {})).toHaveLength(MAX_TRANSCRIPT_BINDINGS);
   });
 });
