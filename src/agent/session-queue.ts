@@ -1,5 +1,4 @@
 import { keyString, type SessionKey, type SessionStore } from '../core/store.js';
-import { abortError } from '../runtime/retry.js';
 import { bounded } from './turn-signal.js';
 
 /** The tail of the in-process queue of turns per store and session. */
@@ -30,15 +29,17 @@ export function serializeTurns<T>(
 ): Promise<T> {
   const mapKey = keyString(key);
   const previous = perStore.get(mapKey);
-  // With no turn ahead of it (the common case) the work starts at once; a turn aborted while it
-  // waits never starts, but keeps its place so the turns behind it still wait for those ahead.
-  const next = previous
-    ? previous.then(() => (signal?.aborted ? Promise.reject(abortError(signal)) : work()))
-    : work();
-  const tail: Promise<void> = next.then(settled, settled);
+  // With no turn ahead of it (the common case) the work starts at once. Only the wait for the turns
+  // ahead is cut short by the signal: a turn aborted while it waits never starts. Once started, the
+  // work bounds itself, and its own outcome is the one reported: a commit that is landing or a lease
+  // being released after it must not be reported as "nothing was committed".
+  const started = previous ? bounded(previous, signal).then(() => work()) : work();
+  // A turn that never started keeps its place, so the turns behind it still wait for those ahead.
+  const done = previous ? previous.then(() => started) : started;
+  const tail: Promise<void> = done.then(settled, settled);
   function settled(): void {
     if (perStore.get(mapKey) === tail) perStore.delete(mapKey);
   }
   perStore.set(mapKey, tail);
-  return previous ? bounded(next, signal) : next;
+  return started;
 }

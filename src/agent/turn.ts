@@ -536,7 +536,8 @@ export async function runTurn(
       await settleFailedCommit(error, {
         store,
         key: input.key,
-        position: history.version + turnItems.indexOf(userMessage),
+        lastItemPosition: sessionEnd() - 1,
+        lastItemId: turnItems.at(-1)!.id,
         userMessageId: userMessage.id,
         signal,
         timeoutMs: input.turnTimeoutMs,
@@ -572,11 +573,17 @@ export async function runTurn(
   }
 }
 
-/** A commit whose append failed, and where its user message would be if it was stored. */
+/** A commit whose append failed, and where its last item would be if it was stored. */
 interface FailedCommit {
   store: SessionStore;
   key: SessionKey;
-  position: number;
+  /**
+   * Where the turn's last item lands and its id, fresh for each turn: one append writes the whole
+   * turn, so finding it there proves this turn was stored (and not another turn resubmitted with the
+   * same idempotencyKey).
+   */
+  lastItemPosition: number;
+  lastItemId: string;
   userMessageId: string;
   signal: AbortSignal;
   timeoutMs: number | undefined;
@@ -585,15 +592,15 @@ interface FailedCommit {
 /** Before each further check of a failed commit: a client reconnecting after a lost reply needs a moment. */
 const COMMIT_CHECK_RETRY_DELAYS_MS = [100, 400, 1_000];
 
-/** Whether the failed commit's user message is in the store where the commit would have put it. */
+/** Whether the failed commit's last item is in the store where the commit would have put it. */
 async function commitLanded(commit: FailedCommit): Promise<boolean> {
   const { signal } = commit;
-  const options: LoadOptions = { fromVersion: commit.position, limit: 1 };
+  const options: LoadOptions = { fromVersion: commit.lastItemPosition, limit: 1 };
   if (canAbort(signal)) options.signal = signal;
   for (let retry = 0; ; retry++) {
     try {
       const window = await loadWindow(commit.store, commit.key, options);
-      return window?.items[0]?.id === commit.userMessageId;
+      return window?.items[0]?.id === commit.lastItemId;
     } catch (error) {
       if (retry >= COMMIT_CHECK_RETRY_DELAYS_MS.length || signal.aborted) throw error;
       await sleep(COMMIT_CHECK_RETRY_DELAYS_MS[retry]!, signal);
@@ -608,17 +615,18 @@ function detailOf(error: unknown): string {
 }
 
 /**
- * Settles a commit whose append failed: resolves when the turn was stored all the same (the
- * store's reply was lost on the way back), else throws the error to report. Only a refused append
- * (store_conflict) surely wrote nothing; after any other failure the turn's user message is looked
- * for. A commit the turn stopped waiting for (its signal fired) may still land later, and a check
- * that fails too proves nothing: both are reported as of unknown outcome, with the safe retry.
+ * Settles a commit whose append failed: resolves when the turn was stored all the same, else
+ * throws the error to report. Whatever the append failed with, the turn is looked for: a reply
+ * lost on the way back hides a stored turn, and so does a refusal (store_conflict) when the driver
+ * sent the append again after a reconnect (ioredis does by default) and the first send had already
+ * stored it. A commit the turn stopped waiting for (its signal fired) may still land later, and a
+ * check that fails too proves nothing: both are reported as of unknown outcome, with the safe retry.
  */
 async function settleFailedCommit(error: unknown, commit: FailedCommit): Promise<void> {
-  if (CloudhopError.is(error, 'store_conflict')) throw error;
   const { signal } = commit;
   if (signal.aborted) throw unknownOutcome(commit, abortError(signal));
-  const failure = storeUnavailable(error, 'committing the turn');
+  const refused = CloudhopError.is(error, 'store_conflict');
+  const failure = refused ? error : storeUnavailable(error, 'committing the turn');
   let landed: boolean;
   try {
     landed = await commitLanded(commit);
@@ -628,7 +636,7 @@ async function settleFailedCommit(error: unknown, commit: FailedCommit): Promise
       : unknownOutcome(
           commit,
           failure,
-          `The session store failed while committing the turn (${detailOf(error)}) and again while checking whether the commit landed (${detailOf(checkError)})`,
+          `The session store ${refused ? 'refused' : 'failed while committing'} the turn (${detailOf(error)}), then failed while checking whether the commit landed (${detailOf(checkError)})`,
         );
   }
   if (!landed) throw failure;

@@ -4,9 +4,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SessionStore } from '../../src/core/store.js';
-import { createAgent, memoryStore } from '../../src/index.js';
+import { createAgent, createItem, type MessageItem, memoryStore } from '../../src/index.js';
 import { postgresStore } from '../../src/stores/postgres.js';
 import { redisStore } from '../../src/stores/redis.js';
 import { sqliteStore } from '../../src/stores/sqlite.js';
@@ -290,4 +291,119 @@ describe('a failed commit that was not stored', () => {
     expect(retried.text).toBe('stored answer');
     expect(runtime.requests).toHaveLength(1);
   });
+});
+
+/**
+ * Commits, then sends the same append again, as a driver does that resends a command whose reply
+ * it lost: the store refuses the second send with its own version conflict.
+ */
+function resendingAppends(inner: SessionStore): { store: SessionStore; resent: () => number } {
+  let resent = 0;
+  const store = Object.assign(Object.create(inner) as SessionStore, {
+    async append(...args: Parameters<SessionStore['append']>) {
+      await inner.append(...args);
+      resent += 1;
+      return inner.append(...args);
+    },
+  });
+  return { store, resent: () => resent };
+}
+
+describe('a commit that the driver sent again after it stored the turn', () => {
+  it.each([
+    { name: 'memory', open: () => memoryStore() },
+    { name: 'sqlite', open: () => sqliteStore({ path: join(dir, 'resent.db') }) },
+  ])(
+    '$name: the refusal of the second send is not reported; run() resolves with the stored turn, held once',
+    async ({ open }) => {
+      const inner = open();
+      const resending = resendingAppends(inner);
+      const agent = createAgent({
+        runtime: scriptedRuntime(['first answer', 'second answer']),
+        store: resending.store,
+        lockTtlMs: LOCK_TTL_MS,
+      });
+      try {
+        await agent.run('Hello', { session: 'resent' });
+
+        const result = await agent.run('Hello again', { session: 'resent' });
+
+        expect(resending.resent()).toBe(2);
+        expect(result.text).toBe('second answer');
+        expect(result.sessionVersion).toBe(4);
+        const items = await agent.session('resent').items();
+        expect(items.map((item) => item.id).slice(2)).toEqual(result.items.map((item) => item.id));
+        expect(items).toHaveLength(4);
+      } finally {
+        await inner.close();
+      }
+    },
+  );
+
+  it('a turn whose place another process took, resubmitted with the same idempotencyKey, is still refused; the retry returns what that process stored', async () => {
+    const inner = memoryStore();
+    const message = (role: 'user' | 'assistant', text: string) =>
+      createItem<MessageItem>({ type: 'message', role, content: [{ type: 'text', text }] });
+    const store = Object.assign(Object.create(inner) as SessionStore, {
+      async append(...args: Parameters<SessionStore['append']>) {
+        // Another process ran the same booking and committed it first.
+        const [key, , { expectedVersion }] = args;
+        const elsewhere = [
+          { ...message('user', 'Book it'), id: 'booking-1' },
+          message('assistant', 'booked elsewhere'),
+        ];
+        await inner.append(key, elsewhere, { expectedVersion });
+        return inner.append(...args);
+      },
+    });
+    const runtime = scriptedRuntime(['booked here']);
+
+    const error = await rejection(
+      createAgent({ runtime, store }).run('Book it', { session: 'taken', idempotencyKey: 'booking-1' }),
+    );
+
+    expect(error.code).toBe('store_conflict');
+    expect(error.retryable).toBe(true);
+    const retried = await createAgent({ runtime, store: inner }).run('Book it', {
+      session: 'taken',
+      idempotencyKey: 'booking-1',
+    });
+    expect(retried.text).toBe('booked elsewhere');
+    expect(runtime.requests).toHaveLength(1);
+  });
+
+  it.skipIf(!redisUp)(
+    'redis, with an ioredis client of your own: the reply to the commit is lost, the client resends it after reconnecting, and the turn stands',
+    async () => {
+      const keyPrefix = `cloudhop-resent-${tag}:`;
+      const target = new URL(REDIS_URL);
+      const proxy = await startFaultProxy(target.hostname, Number(target.port || 6379));
+      // The defaults a user's client has: it reconnects and resends the commands left unanswered.
+      const client = new Redis(`redis://127.0.0.1:${proxy.port}`);
+      client.on('error', () => {});
+      const agent = createAgent({
+        runtime: scriptedRuntime(['first answer', 'second answer']),
+        store: redisStore({ client, keyPrefix }),
+        lockTtlMs: LOCK_TTL_MS,
+      });
+      try {
+        await agent.run('Hello', { session: 'resent' });
+        const lost = proxy.loseReplyTo(MARKER);
+
+        const result = await agent.run(`Hello again, ${MARKER}`, { session: 'resent' });
+
+        await lost;
+        expect(result.text).toBe('second answer');
+        expect(result.sessionVersion).toBe(4);
+        const items = await agent.session('resent').items();
+        expect(items.map((item) => item.id).slice(2)).toEqual(result.items.map((item) => item.id));
+        expect(items).toHaveLength(4);
+      } finally {
+        client.disconnect();
+        await proxy.close();
+        await deleteRedisKeys(keyPrefix);
+      }
+    },
+    30_000,
+  );
 });

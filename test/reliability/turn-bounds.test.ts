@@ -4,6 +4,7 @@
 import { getEventListeners } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/v4';
+import { textOf } from '../../src/core/items.js';
 import type { SessionStore } from '../../src/core/store.js';
 import {
   createAgent,
@@ -312,6 +313,113 @@ describe('a store server that stops answering mid-turn (SIGSTOP)', () => {
       proxied.port = String(proxy.port);
       const store = postgresStore({ connectionString: proxied.toString(), schema: `cloudhop_frozen_${tag}` });
       await frozenMidTurn(proxy, store);
+    },
+    HANGS,
+  );
+});
+
+/**
+ * Turns on one session run one after another; a turn's timeoutMs starts when it is sent, so it also
+ * bounds its wait for the turns ahead. Each turn below is sent while the one before is still running.
+ */
+describe('a turn queued behind another on the same session', () => {
+  it(
+    'whose timeout fires while it waits: it fails with timeout and never runs, and the turn behind it still waits for the one ahead',
+    async () => {
+      let openGate!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        openGate = resolve;
+      });
+      const runtime = scriptedRuntime(async (_request, index) => {
+        if (index === 0) await gate;
+        return `answer ${index + 1}`;
+      });
+      const agent = createAgent({ runtime });
+      const first = agent.run('first', { session: 's' });
+      const second = rejection(agent.run('second', { session: 's', timeoutMs: TURN_TIMEOUT_MS }));
+      const third = agent.run('third', { session: 's' });
+
+      const error = await second;
+      expect(error.code).toBe('timeout');
+      expect(runtime.requests).toHaveLength(1);
+      openGate();
+      await first;
+      const result = await third;
+
+      expect(result.text).toBe('answer 2');
+      expect(runtime.requests).toHaveLength(2);
+      const items = await agent.session('s').items();
+      expect(items.map((item) => (item.type === 'message' ? textOf(item) : item.type))).toEqual([
+        'first',
+        'answer 1',
+        'third',
+        'answer 2',
+      ]);
+    },
+    HANGS,
+  );
+
+  it(
+    'whose commit lands but answers after its timeoutMs: the outcome is unknown, never "nothing was committed"',
+    async () => {
+      const inner = memoryStore();
+      const store = Object.assign(Object.create(inner) as SessionStore, {
+        async append(...args: Parameters<SessionStore['append']>) {
+          const version = await inner.append(...args);
+          // The second turn's commit is stored, and its reply does not come back in time.
+          return args[2].expectedVersion > 0 ? never<number>() : version;
+        },
+      });
+      const runtime = scriptedRuntime(['first answer', 'second answer']);
+      const agent = createAgent({ runtime, store });
+      const first = agent.run('Hello', { session: 's' });
+      const second = rejection(
+        agent.run('Hello again', { session: 's', idempotencyKey: 'again-1', timeoutMs: TURN_TIMEOUT_MS }),
+      );
+      await first;
+
+      const error = await second;
+
+      expect(error.code).toBe('timeout');
+      expect(error.message).toMatch(/while it was being committed, so whether it was stored is unknown/);
+      expect(error.message).not.toMatch(/nothing was committed/i);
+      expect(error.message).toContain('Retry it with idempotencyKey "again-1"');
+      const retried = await createAgent({ runtime, store: inner }).run('Hello again', {
+        session: 's',
+        idempotencyKey: 'again-1',
+      });
+      expect(retried.text).toBe('second answer');
+      expect(runtime.requests).toHaveLength(2);
+    },
+    HANGS,
+  );
+
+  it(
+    'whose lease release hangs after its commit: the stream ends after turn-finish and its result resolves',
+    async () => {
+      const inner = sqliteStore({ path: ':memory:' });
+      let leases = 0;
+      const store = Object.assign(Object.create(inner) as SessionStore, {
+        async lock(...args: Parameters<SessionStore['lock']>) {
+          const lease = await inner.lock(...args);
+          leases += 1;
+          if (leases === 1) return lease;
+          return { token: lease.token, release: never<void>, renew: lease.renew?.bind(lease) };
+        },
+      });
+      const agent = createAgent({ runtime: scriptedRuntime(['first answer', 'second answer']), store });
+      const first = agent.run('Hello', { session: 's' });
+      const second = agent.stream('Hello again', { session: 's', timeoutMs: TURN_TIMEOUT_MS });
+      await first;
+
+      const events: string[] = [];
+      for await (const event of second) events.push(event.type);
+      const result = await second.result;
+
+      expect(events.at(-1)).toBe('turn-finish');
+      expect(result.text).toBe('second answer');
+      expect(result.sessionVersion).toBe(4);
+      expect(leases).toBe(2);
     },
     HANGS,
   );
