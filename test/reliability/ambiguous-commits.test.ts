@@ -22,7 +22,7 @@ import {
   redisAvailable,
   runTag,
 } from '../stores/helpers/services.js';
-import { type FaultProxy, startFaultProxy } from './helpers/fault-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../stores/helpers/tcp-proxy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudhop-ambiguous-'));
 const tag = runTag();
@@ -85,7 +85,7 @@ function locallyFaulty(inner: SessionStore, cleanup: () => Promise<void>): Fault
 /** The real server behind a proxy that cuts the connection as the reply to `marker` comes back. */
 function remotelyFaulty(
   make: (port: number) => SessionStore,
-  proxy: FaultProxy,
+  proxy: TcpProxy,
   marker: string,
   cleanup: () => Promise<void>,
 ): Faulty {
@@ -131,7 +131,7 @@ const stores: Array<{ name: string; up: boolean; open: (name: string) => Promise
     up: redisUp,
     open: async (name) => {
       const keyPrefix = `cloudhop-ambiguous-${tag}-${name}:`;
-      const proxy = await startFaultProxy('127.0.0.1', Number(new URL(REDIS_URL).port || 6379));
+      const proxy = await startTcpProxy('127.0.0.1', Number(new URL(REDIS_URL).port || 6379));
       return remotelyFaulty(
         (port) => redisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix }),
         proxy,
@@ -146,7 +146,7 @@ const stores: Array<{ name: string; up: boolean; open: (name: string) => Promise
     open: async (name) => {
       const schema = `cloudhop_ambiguous_${tag}_${name}`;
       const url = new URL(DATABASE_URL);
-      const proxy = await startFaultProxy(url.hostname, Number(url.port || 5432));
+      const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
       return remotelyFaulty(
         (port) => {
           const proxied = new URL(DATABASE_URL);
@@ -377,7 +377,7 @@ describe('a commit that the driver sent again after it stored the turn', () => {
     async () => {
       const keyPrefix = `cloudhop-resent-${tag}:`;
       const target = new URL(REDIS_URL);
-      const proxy = await startFaultProxy(target.hostname, Number(target.port || 6379));
+      const proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
       // The defaults a user's client has: it reconnects and resends the commands left unanswered.
       const client = new Redis(`redis://127.0.0.1:${proxy.port}`);
       client.on('error', () => {});

@@ -29,7 +29,7 @@ import {
   redisAvailable,
   runTag,
 } from '../stores/helpers/services.js';
-import { type FaultProxy, startFaultProxy } from './helpers/fault-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../stores/helpers/tcp-proxy.js';
 
 const tag = runTag();
 const redisUp = await redisAvailable();
@@ -258,7 +258,7 @@ describe('schemas, tools and runtimes that never settle cannot hold a turn past 
  * the server answers again the abandoned commit may land or not (the lease's release races it);
  * either way the retry with the same idempotencyKey leaves the turn in the session once.
  */
-async function frozenMidTurn(proxy: FaultProxy, store: SessionStore): Promise<void> {
+async function frozenMidTurn(proxy: TcpProxy, store: SessionStore): Promise<void> {
   const runtime = scriptedRuntime((_request, index) => {
     if (index === 0) proxy.freeze();
     return `answer ${index + 1}`;
@@ -294,7 +294,7 @@ describe('a store server that stops answering mid-turn (SIGSTOP)', () => {
     'redis',
     async () => {
       const target = new URL(REDIS_URL);
-      const proxy = await startFaultProxy(target.hostname, Number(target.port || 6379));
+      const proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
       const store = redisStore({
         url: `redis://127.0.0.1:${proxy.port}`,
         keyPrefix: `cloudhop-frozen-${tag}:`,
@@ -308,7 +308,7 @@ describe('a store server that stops answering mid-turn (SIGSTOP)', () => {
     'postgres',
     async () => {
       const target = new URL(DATABASE_URL);
-      const proxy = await startFaultProxy(target.hostname, Number(target.port || 5432));
+      const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
       const proxied = new URL(DATABASE_URL);
       proxied.port = String(proxy.port);
       const store = postgresStore({ connectionString: proxied.toString(), schema: `cloudhop_frozen_${tag}` });

@@ -1,8 +1,9 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP proxy in front of a real server that tests can take down and bring back, or use to cut a
- * connection in the middle of a request, to see how a store behaves when its server goes away.
+ * A TCP proxy in front of a real store server that tests use to make it fail the ways a real one
+ * does: go away and come back, drop a request, stop answering without closing anything (as under
+ * SIGSTOP), or carry out a request whose reply never comes back.
  */
 export interface TcpProxy {
   port: number;
@@ -12,12 +13,22 @@ export interface TcpProxy {
   up(): Promise<void>;
   /** The next request bytes a client sends are swallowed and its connection is dropped. */
   dropNextRequest(): Promise<void>;
+  /** Forwards nothing either way, on open connections and new ones, until thaw(). */
+  freeze(): void;
+  thaw(): void;
+  /**
+   * The next request holding `marker` reaches the server; its connection is cut as the reply comes
+   * back, so the server did the work and the client never hears of it. Resolves once cut.
+   */
+  loseReplyTo(marker: string): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let dropArmed: (() => void) | undefined;
+  let lose: { marker: string; cut: () => void } | undefined;
+  let frozen = false;
   let server: Server | undefined;
   let port = 0;
 
@@ -25,12 +36,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
+    if (frozen) socket.pause();
   };
 
   const handle = (client: Socket) => {
     const upstream = connect(targetPort, targetHost);
     track(client);
     track(upstream);
+    let cutOnReply: (() => void) | undefined;
     client.on('data', (chunk) => {
       if (dropArmed) {
         const dropped = dropArmed;
@@ -40,9 +53,21 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         dropped();
         return;
       }
+      if (lose && chunk.includes(lose.marker)) {
+        cutOnReply = lose.cut;
+        lose = undefined;
+      }
       upstream.write(chunk);
     });
-    upstream.on('data', (chunk) => client.write(chunk));
+    upstream.on('data', (chunk) => {
+      if (cutOnReply) {
+        client.destroy();
+        upstream.destroy();
+        cutOnReply();
+        return;
+      }
+      client.write(chunk);
+    });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   };
@@ -74,6 +99,18 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     dropNextRequest: () =>
       new Promise<void>((resolve) => {
         dropArmed = resolve;
+      }),
+    freeze() {
+      frozen = true;
+      for (const socket of sockets) socket.pause();
+    },
+    thaw() {
+      frozen = false;
+      for (const socket of sockets) socket.resume();
+    },
+    loseReplyTo: (marker) =>
+      new Promise<void>((resolve) => {
+        lose = { marker, cut: resolve };
       }),
     close: stop,
   };
