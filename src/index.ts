@@ -1,4 +1,5 @@
 export type { CompactionOptions, ContextPolicy } from './agent/context-policy.js';
+export type { Price, Prices } from './agent/cost.js';
 export type {
   Agent,
   AgentInput,
@@ -13,7 +14,14 @@ export type { Tool, ToolContext, ToolDefinition } from './agent/tool.js';
 export { tool } from './agent/tool.js';
 export type { CloudhopErrorCode, CloudhopErrorOptions } from './core/errors.js';
 export { CloudhopError, ERROR_CODES } from './core/errors.js';
-export type { AgentEvent, FinishReason, RunResult, RuntimeEvent } from './core/events.js';
+export type {
+  AgentEvent,
+  Cost,
+  FinishReason,
+  RunResult,
+  RuntimeCost,
+  RuntimeEvent,
+} from './core/events.js';
 export { newId } from './core/ids.js';
 export type {
   ImagePart,
@@ -21,6 +29,7 @@ export type {
   MessageItem,
   Part,
   ReasoningItem,
+  StepUsage,
   SummaryItem,
   TextPart,
   ToolCallItem,

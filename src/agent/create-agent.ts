@@ -1,6 +1,6 @@
 import * as z from 'zod/v4';
-import { CloudhopError, storeUnavailable } from '../core/errors.js';
-import type { RunResult } from '../core/events.js';
+import { CloudhopError, describeThrown, storeUnavailable } from '../core/errors.js';
+import type { AgentEvent, Cost, RunResult } from '../core/events.js';
 import { type Item, type Part, partSchema } from '../core/items.js';
 import { KEY_PATTERN, KEY_RULE } from '../core/keys.js';
 import {
@@ -24,6 +24,7 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../runtime/retry.js';
 import { type Runtime, runtimeSchema } from '../runtime/runtime.js';
 import { memoryStore } from '../stores/memory.js';
 import { type ContextPolicy, resolveBudget, textTokens } from './context-policy.js';
+import { CostMeter, type Prices, parsePrices } from './cost.js';
 import { type AgentStream, createEventStream } from './event-stream.js';
 import { stopReleaseRetries } from './lease-keeper.js';
 import { loadWindow } from './session-history.js';
@@ -57,8 +58,18 @@ export interface AgentOptions {
   lockTtlMs?: number;
   /** How long a turn waits for another turn's lease on the same session. Default 30 s. */
   lockWaitMs?: number;
-  /** Opt-in debug lines (secrets already redacted). Off by default. */
+  /** Opt-in debug lines (secrets already redacted), with timings of each model step and store call. Off by default. */
   debug?: (line: string) => void;
+  /**
+   * Receives every event of every turn, `run()` as well as `stream()`: the same objects `stream()`
+   * yields. An exception it throws is reported once per turn through `debug` and otherwise ignored.
+   */
+  onEvent?: (event: AgentEvent) => void;
+  /**
+   * USD per million tokens, keyed by runtime id or by model (what follows the last '/' of a runtime
+   * id; the exact runtime id wins). With it, results carry `cost`.
+   */
+  prices?: Prices;
 }
 
 export interface RunOptions<Output = unknown> {
@@ -92,6 +103,11 @@ export interface AgentSession {
   /** The number of items in the session (0 for a session never written). */
   version(): Promise<number>;
   clear(): Promise<void>;
+  /**
+   * What the session's stored turns cost at the agent's prices, read from the usage its items
+   * record; `usd` is 0 when no runtime it used has a price.
+   */
+  cost(): Promise<Cost>;
 }
 
 export interface Agent {
@@ -162,6 +178,9 @@ const optionalOptions = z
     lockTtlMs: z.number().int().positive(),
     lockWaitMs: z.number().int().min(0),
     debug: functionOption<(line: string) => void>('must be a function'),
+    onEvent: functionOption<(event: AgentEvent) => void>('must be a function (event) => void'),
+    // Checked by parsePrices, which names the exact price that is wrong.
+    prices: z.unknown(),
   })
   .partial();
 
@@ -282,7 +301,7 @@ function agentOwning(options: AgentOptions, owned: Owned): Agent {
   const parsed = parseOptions(optionsSchema, options, 'createAgent');
   const debug = parsed.debug;
   const tools = indexTools((parsed.tools ?? []) as Tool[]);
-  const config: TurnConfig & { namespace: string } = {
+  const config: AgentConfig = {
     runtime: parsed.runtime,
     store: parsed.store ?? memoryStore(),
     tools,
@@ -298,6 +317,9 @@ function agentOwning(options: AgentOptions, owned: Owned): Agent {
     instructions: parsed.instructions,
     timeoutMs: parsed.timeoutMs,
   };
+  const prices = parsePrices(parsed.prices);
+  if (prices) config.prices = prices;
+  if (parsed.onEvent) config.onEvent = parsed.onEvent;
   if (debug) config.log = (line) => debug(`[cloudhop] ${redactSecrets(line)}`);
   config.requestOverheadTokens =
     textTokens(config.instructions ?? '') +
@@ -305,7 +327,37 @@ function agentOwning(options: AgentOptions, owned: Owned): Agent {
   return buildAgent(config, options, owned);
 }
 
-function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOptions, owned: Owned): Agent {
+type AgentConfig = TurnConfig & { namespace: string; onEvent?: (event: AgentEvent) => void };
+
+/** How many items one read of `session.cost()` takes. */
+const COST_PAGE_ITEMS = 500;
+
+/**
+ * The turn's events as they go to `onEvent` and, when streaming, to the stream. The listener's
+ * exceptions never reach the turn; the first of each turn is logged.
+ */
+function eventSink(
+  config: AgentConfig,
+  streamEmit: ((event: AgentEvent) => void) | undefined,
+): (event: AgentEvent) => void {
+  const { onEvent, log } = config;
+  if (!onEvent) return streamEmit ?? ignoreEvent;
+  let reported = false;
+  return (event) => {
+    streamEmit?.(event);
+    try {
+      onEvent(event);
+    } catch (error) {
+      if (reported) return;
+      reported = true;
+      log?.(`onEvent threw on a ${event.type} event; the turn goes on: ${describeThrown(error)}`);
+    }
+  };
+}
+
+function ignoreEvent(): void {}
+
+function buildAgent(config: AgentConfig, options: AgentOptions, owned: Owned): Agent {
   const turns = turnQueueOf(config.store);
   /** Starts a turn; a bad call rejects (or fails the stream and its result), never throws synchronously. */
   const start = (
@@ -329,10 +381,12 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
 
   return {
     run(input, runOptions) {
-      return start(input, runOptions as RunOptions<unknown>, false, () => {});
+      return start(input, runOptions as RunOptions<unknown>, false, eventSink(config, undefined));
     },
     stream(input, runOptions) {
-      return createEventStream((emit) => start(input, runOptions as RunOptions<unknown>, true, emit));
+      return createEventStream((emit) =>
+        start(input, runOptions as RunOptions<unknown>, true, eventSink(config, emit)),
+      );
     },
     session(id) {
       const key = sessionKey(config, id);
@@ -360,6 +414,15 @@ function buildAgent(config: TurnConfig & { namespace: string }, options: AgentOp
           return (await loadWindow(config.store, key, options))?.items ?? [];
         },
         version: async () => (await head())?.version ?? 0,
+        cost: async () => {
+          const meter = new CostMeter(config.prices ?? {});
+          for (let from = 0; ; from += COST_PAGE_ITEMS) {
+            const page = await loadWindow(config.store, key, { fromVersion: from, limit: COST_PAGE_ITEMS });
+            meter.addItems(page?.items ?? []);
+            if (!page || from + COST_PAGE_ITEMS >= page.version) break;
+          }
+          return meter.total();
+        },
         clear: () =>
           serializeTurns(turns, key, async () => {
             try {

@@ -63,11 +63,14 @@ export function releaseLease(
 ): Promise<void> {
   const retries = releaseRetriesOf(store);
   let delayMs = FIRST_RELEASE_RETRY_MS;
-  const attempt = (): Promise<void> =>
-    Promise.resolve()
+  const attempt = (): Promise<void> => {
+    const releaseStart = log && performance.now();
+    return Promise.resolve()
       .then(() => lease.release())
       .then(
-        () => {},
+        () => {
+          if (log) log(`store release: ${Math.round(performance.now() - releaseStart!)} ms`);
+        },
         (error: unknown) => {
           log?.(`lease release failed: ${whyFailed(error)}`);
           // A refused release means the lease is no longer ours: there is nothing left to free.
@@ -82,6 +85,7 @@ export function releaseLease(
           delayMs = Math.min(delayMs * 2, MAX_RELEASE_RETRY_MS);
         },
       );
+  };
   return attempt();
 }
 

@@ -34,6 +34,7 @@ import { abortError, type RetryPolicy, sleep, stepWithRetry } from '../runtime/r
 import type { OutputSpec, Runtime, StepRequest, StepResult, ToolSpec } from '../runtime/runtime.js';
 import { compact } from './compaction.js';
 import { type ContextBudget, estimateTokens, summaryMessage, tokensOf } from './context-policy.js';
+import { CostMeter, type Prices } from './cost.js';
 import { keepLease, type LeaseKeeper, releaseLease } from './lease-keeper.js';
 import { loadWindow, SessionHistory, storeCall } from './session-history.js';
 import type { Tool } from './tool.js';
@@ -59,6 +60,15 @@ export interface TurnConfig {
   lockWaitMs: number;
   /** The debug logger; absent without `debug`, so that `log?.(…)` does not even build the line. */
   log?: (line: string) => void;
+  prices?: Prices;
+}
+
+/** The items a runtime answers with: never a tool result, which the agent makes. */
+type ProducedItem = Exclude<Item, ToolResultItem>;
+
+/** Milliseconds since `start` (a performance.now() reading), rounded for a debug line. */
+function msSince(start: number): number {
+  return Math.round(performance.now() - start);
 }
 
 export interface TurnInput {
@@ -243,6 +253,7 @@ export async function runTurn(
     // and each stops waiting once the turn's signal fired.
     if (!store.processLocal) {
       const requestedAt = Date.now();
+      const lockStart = log && performance.now();
       const lockOptions: LockOptions = { waitMs: config.lockWaitMs };
       if (storeSignal) lockOptions.signal = storeSignal;
       lease = await storeCall(
@@ -251,9 +262,12 @@ export async function runTurn(
         'taking the session lease',
         (late) => void releaseLease(store, late, requestedAt + config.lockTtlMs, log),
       );
+      if (log) log(`store lock: ${msSince(lockStart!)} ms`);
       keeper = keepLease(store, lease, config.lockTtlMs, input.key, requestedAt, log);
     }
+    const loadStart = log && performance.now();
     const history = await SessionHistory.open(store, input.key, signal);
+    if (log) log(`store load: ${msSince(loadStart!)} ms`);
     baseVersion = history.version;
     snapshotBindings = history.bindings;
     emit({
@@ -287,6 +301,7 @@ export async function runTurn(
     const budget = config.context;
     let summary: SummaryItem | undefined = history.summary;
     let usage: Usage = emptyUsage();
+    const meter = config.prices && new CostMeter(config.prices);
     let stepShownText = false;
     let stepsDone = 0;
     let compactionTried = false;
@@ -333,8 +348,10 @@ export async function runTurn(
         config.compactionFailures.delete(sessionKey);
         if (!compacted) return;
         summary = compacted.summary;
-        turnItems.unshift(compacted.summary);
+        summary.usage = compacted.usage;
+        turnItems.unshift(summary);
         usage = addUsage(usage, compacted.usage);
+        if (summary.runtimeId) meter?.add(summary.runtimeId, compacted.usage);
       } catch (error) {
         if (signal.aborted) throw abortError(signal);
         const failure = CloudhopError.is(error) ? error : storeUnavailable(error, 'compacting the session');
@@ -469,6 +486,7 @@ export async function runTurn(
     for (let step = 1; ; step++) {
       stillRunning();
       stepShownText = false;
+      const stepStart = log && performance.now();
       // A runtime that ignores its signal still cannot hold the turn past an abort or its timeout.
       const result = await bounded(
         runtime.dispatch
@@ -478,6 +496,11 @@ export async function runTurn(
       );
       stepsDone += 1;
       answeredBy = result.runtimeId ?? runtime.id;
+      if (log) log(`step ${step} on ${answeredBy}: ${msSince(stepStart!)} ms`);
+      const produced = result.items as ProducedItem[];
+      for (const item of produced) item.runtimeId = answeredBy;
+      if (produced.length > 0) produced[0]!.usage = result.usage;
+      meter?.add(answeredBy, result.usage);
       if (result.remote) {
         const state: Binding = {
           runtimeId: answeredBy,
@@ -530,8 +553,10 @@ export async function runTurn(
     if (lease) commit.lease = lease;
     if (storeSignal) commit.signal = storeSignal;
     let sessionVersion: number;
+    const commitStart = log && performance.now();
     try {
       sessionVersion = await bounded(store.append(input.key, turnItems, commit), storeSignal);
+      if (log) log(`store commit: ${msSince(commitStart!)} ms`);
     } catch (error) {
       await settleFailedCommit(error, {
         store,
@@ -559,6 +584,8 @@ export async function runTurn(
       runtimeId: answeredBy,
       sessionVersion,
     };
+    const cost = meter?.cost();
+    if (cost) result.cost = cost;
     emit({ type: 'turn-finish', result });
     return result;
   } catch (error) {

@@ -13,6 +13,25 @@ export interface RunResult<Output = unknown> {
   runtimeId: string;
   /** The session version after this turn was committed. */
   sessionVersion: number;
+  /** What the turn cost, when the agent has `prices` for at least one runtime the turn used. */
+  cost?: Cost;
+}
+
+/** One runtime's share of a cost, with the tokens it was charged for. */
+export interface RuntimeCost {
+  usd: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens?: number;
+  reasoningTokens?: number;
+}
+
+export interface Cost {
+  usd: number;
+  /** Keyed by runtime id; only runtimes with a price. */
+  byRuntime: Record<string, RuntimeCost>;
+  /** Runtimes that were used but have no price, so are not counted in `usd`. */
+  unpriced?: string[];
 }
 
 /** Events a runtime may emit while a model step is under way. */

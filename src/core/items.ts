@@ -21,12 +21,32 @@ export const partSchema = z.union([textPartSchema, imagePartSchema]);
 
 const itemBase = { id: nonEmpty, createdAt: nonEmpty };
 
+/** A model step's token counts; `requestBytes` is kept when the step reported it. */
+export const stepUsageSchema = z
+  .object({
+    inputTokens: count,
+    outputTokens: count,
+    totalTokens: count,
+    cachedInputTokens: count.optional(),
+    reasoningTokens: count.optional(),
+    requestBytes: count.optional(),
+  })
+  .strict();
+
+/**
+ * What an item a runtime produced records: the runtime that answered (behind failover, the member),
+ * and on the first item of each model step the step's usage, so a session's cost can be read back
+ * from the store.
+ */
+const producedBy = { runtimeId: nonEmpty.optional(), usage: stepUsageSchema.optional() };
+
 export const messageItemSchema = z
   .object({
     type: z.literal('message'),
     ...itemBase,
     role: z.enum(['user', 'assistant', 'system']),
     content: z.array(partSchema),
+    ...producedBy,
   })
   .strict();
 
@@ -37,6 +57,7 @@ export const toolCallItemSchema = z
     callId: nonEmpty,
     name: nonEmpty,
     arguments: z.string(),
+    ...producedBy,
   })
   .strict();
 
@@ -56,6 +77,7 @@ export const reasoningItemSchema = z
     ...itemBase,
     summary: z.string().optional(),
     provider: z.object({ family: nonEmpty, data: z.unknown() }).strict().optional(),
+    ...producedBy,
   })
   .strict();
 
@@ -79,8 +101,8 @@ export const summaryItemSchema = z
         message: 'fromVersion must not be after toVersion',
         path: ['toVersion'],
       }),
-    /** The runtime that wrote the summary. */
-    runtimeId: nonEmpty.optional(),
+    /** The runtime that wrote the summary, and what summarizing cost. */
+    ...producedBy,
   })
   .strict();
 
@@ -115,6 +137,7 @@ export type ToolCallItem = z.infer<typeof toolCallItemSchema>;
 export type ToolResultItem = z.infer<typeof toolResultItemSchema>;
 export type ReasoningItem = z.infer<typeof reasoningItemSchema>;
 export type SummaryItem = z.infer<typeof summaryItemSchema>;
+export type StepUsage = z.infer<typeof stepUsageSchema>;
 export type Item = MessageItem | ToolCallItem | ToolResultItem | ReasoningItem | SummaryItem;
 
 type NewItem<T extends Item> = Omit<T, 'id' | 'createdAt'>;
