@@ -202,15 +202,13 @@ describe('items record the runtime that produced them', () => {
   });
 });
 
+/** One step's token counts with cached input and reasoning inside input and output, as OpenAI reports them. */
+const CACHED_AND_REASONING = { input: 1_000_000, cached: 400_000, output: 200_000, reasoning: 50_000 };
+
 describe('prices and cost', () => {
   it('charges cached input at its own rate, not again as input, and reasoning as output by default', async () => {
     const agent = createAgent({
-      runtime: meteredRuntime(AZURE_ID, ['Hi'], {
-        input: 1_000_000,
-        cached: 400_000,
-        output: 200_000,
-        reasoning: 50_000,
-      }),
+      runtime: meteredRuntime(AZURE_ID, ['Hi'], CACHED_AND_REASONING),
       prices: { 'gpt-4o': { inputPerMTok: 2.5, outputPerMTok: 10, cachedInputPerMTok: 1.25 } },
     });
     const result = await agent.run('Hi', { session: 's' });
@@ -230,12 +228,7 @@ describe('prices and cost', () => {
 
   it('charges reasoning at reasoningPerMTok when given, and cached input at the input rate without a cached price', async () => {
     const agent = createAgent({
-      runtime: meteredRuntime(AZURE_ID, ['Hi'], {
-        input: 1_000_000,
-        cached: 400_000,
-        output: 200_000,
-        reasoning: 50_000,
-      }),
+      runtime: meteredRuntime(AZURE_ID, ['Hi'], CACHED_AND_REASONING),
       prices: { 'gpt-4o': { inputPerMTok: 2, outputPerMTok: 10, reasoningPerMTok: 20 } },
     });
     const result = await agent.run('Hi', { session: 's' });
