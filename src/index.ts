@@ -12,6 +12,7 @@ export { createAgent } from './agent/create-agent.js';
 export type { AgentStream } from './agent/event-stream.js';
 export type { Tool, ToolContext, ToolDefinition } from './agent/tool.js';
 export { tool } from './agent/tool.js';
+export type { TelemetryOptions, TelemetryTracer } from './agent/turn-trace.js';
 export type { CloudhopErrorCode, CloudhopErrorOptions } from './core/errors.js';
 export { CloudhopError, ERROR_CODES } from './core/errors.js';
 export type {

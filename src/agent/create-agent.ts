@@ -32,6 +32,7 @@ import { serializeTurns, turnQueueOf } from './session-queue.js';
 import { indexTools, isZod4Schema, jsonSchemaOf, type Tool, toolSpecs } from './tool.js';
 import { runTurn, type TurnConfig, type TurnInput } from './turn.js';
 import { turnSignal } from './turn-signal.js';
+import type { TelemetryOptions, TelemetryTracer, TurnTracer } from './turn-trace.js';
 
 export interface AgentOptions {
   runtime: Runtime;
@@ -70,6 +71,12 @@ export interface AgentOptions {
    * id; the exact runtime id wins). With it, results carry `cost`.
    */
   prices?: Prices;
+  /**
+   * OpenTelemetry spans of every turn, following the GenAI semantic conventions: `invoke_agent` per
+   * turn, `chat {model}` per model request, `execute_tool {name}` per tool call. Needs the
+   * `@opentelemetry/api` package, which is loaded only when this is given.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 export interface RunOptions<Output = unknown> {
@@ -181,6 +188,17 @@ const optionalOptions = z
     onEvent: functionOption<(event: AgentEvent) => void>('must be a function (event) => void'),
     // Checked by parsePrices, which names the exact price that is wrong.
     prices: z.unknown(),
+    telemetry: z
+      .object({
+        tracer: objectWithMethods<TelemetryTracer>(
+          ['startSpan'],
+          'must be an OpenTelemetry Tracer, e.g. trace.getTracer("my-app") from @opentelemetry/api',
+        ),
+        recordContent: z.boolean(),
+        agentName: z.string().min(1, 'must not be empty'),
+      })
+      .partial()
+      .strict(),
   })
   .partial();
 
@@ -320,6 +338,7 @@ function agentOwning(options: AgentOptions, owned: Owned): Agent {
   const prices = parsePrices(parsed.prices);
   if (prices) config.prices = prices;
   if (parsed.onEvent) config.onEvent = parsed.onEvent;
+  if (parsed.telemetry) config.telemetry = parsed.telemetry;
   if (debug) config.log = (line) => debug(`[cloudhop] ${redactSecrets(line)}`);
   config.requestOverheadTokens =
     textTokens(config.instructions ?? '') +
@@ -327,7 +346,30 @@ function agentOwning(options: AgentOptions, owned: Owned): Agent {
   return buildAgent(config, options, owned);
 }
 
-type AgentConfig = TurnConfig & { namespace: string; onEvent?: (event: AgentEvent) => void };
+type AgentConfig = TurnConfig & {
+  namespace: string;
+  onEvent?: (event: AgentEvent) => void;
+  telemetry?: TelemetryOptions;
+  /** The telemetry module being loaded, on the agent's first turn. */
+  loadingTracer?: Promise<TurnTracer>;
+};
+
+/** Loads the agent's telemetry once (a failed load is tried again by the next turn) and keeps its tracer. */
+function tracerOf(config: AgentConfig, telemetry: TelemetryOptions): Promise<TurnTracer> {
+  config.loadingTracer ??= import('../telemetry/otel-tracer.js')
+    .then((module) => module.loadTelemetry(telemetry, config.log))
+    .then(
+      (tracer) => {
+        config.tracer = tracer;
+        return tracer;
+      },
+      (error: unknown) => {
+        config.loadingTracer = undefined;
+        throw error;
+      },
+    );
+  return config.loadingTracer;
+}
 
 /** How many items one read of `session.cost()` takes. */
 const COST_PAGE_ITEMS = 500;
@@ -371,7 +413,10 @@ function buildAgent(config: AgentConfig, options: AgentOptions, owned: Owned): A
       config.log?.(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
       // The turn's signal and timeout start now, so they also bound the wait behind earlier turns.
       const { signal, dispose } = turnSignal(turn.signal, turn.turnTimeoutMs);
-      const done = serializeTurns(turns, turn.key, () => runTurn(config, turn, signal, emit), signal);
+      const run = () => runTurn(config, turn, signal, emit);
+      const { telemetry } = config;
+      const traced = telemetry && !config.tracer ? () => tracerOf(config, telemetry).then(run) : run;
+      const done = serializeTurns(turns, turn.key, traced, signal);
       if (dispose) done.then(dispose, dispose);
       return done;
     } catch (error) {

@@ -40,6 +40,7 @@ import { loadWindow, SessionHistory, storeCall } from './session-history.js';
 import type { Tool } from './tool.js';
 import { serializeToolOutput } from './tool-output.js';
 import { bounded, canAbort } from './turn-signal.js';
+import { type TurnTracer, tracedRuntime } from './turn-trace.js';
 
 export interface TurnConfig {
   runtime: Runtime;
@@ -61,6 +62,8 @@ export interface TurnConfig {
   /** The debug logger; absent without `debug`, so that `log?.(…)` does not even build the line. */
   log?: (line: string) => void;
   prices?: Prices;
+  /** Present once the agent's telemetry is loaded. */
+  tracer?: TurnTracer;
 }
 
 /** The items a runtime answers with: never a tool result, which the agent makes. */
@@ -190,9 +193,18 @@ export async function runTurn(
   config: TurnConfig,
   input: TurnInput,
   signal: AbortSignal,
-  emit: (event: AgentEvent) => void,
+  sink: (event: AgentEvent) => void,
 ): Promise<RunResult> {
   const { runtime, store, log } = config;
+  const trace = config.tracer?.startTurn(input.key, runtime);
+  const emit = trace
+    ? (event: AgentEvent) => {
+        trace.event(event);
+        sink(event);
+      }
+    : sink;
+  /** A runtime whose requests are traced, when the turn is. */
+  const traced = (member: Runtime) => (trace ? tracedRuntime(member, trace) : member);
   /** The signal store calls get, when something can abort the turn. */
   const storeSignal = canAbort(signal) ? signal : undefined;
   let lease: Lease | undefined;
@@ -284,6 +296,7 @@ export async function runTurn(
         const output = await structuredOutput(replay.text, input.output, replay.runtimeId, signal);
         const result: RunResult = { ...replay, output };
         emit({ type: 'turn-finish', result });
+        trace?.end({ result, replayed: true });
         return result;
       }
     }
@@ -339,7 +352,7 @@ export async function runTurn(
         const compacted = await compact({
           history,
           budget: { ...budget, compaction },
-          runtime: compaction.runtime ?? runtime,
+          runtime: traced(compaction.runtime ?? runtime),
           retry: config.retry,
           timeoutMs: config.timeoutMs,
           signal,
@@ -428,6 +441,7 @@ export async function runTurn(
     };
     let requests = 0;
     const runStep = async (member: Runtime, request: StepRequest): Promise<StepResult> => {
+      const sentTo = traced(member);
       let emittedText = false;
       const stepEmit = (event: AgentEvent) => {
         if (event.type === 'text-delta') {
@@ -438,7 +452,7 @@ export async function runTurn(
       };
       const attempt = (sent: StepRequest) =>
         stepWithRetry(
-          member,
+          sentTo,
           sent,
           stepEmit,
           {
@@ -530,7 +544,11 @@ export async function runTurn(
       if (calls.length === 0) break;
       stillRunning();
       const results = await Promise.all(
-        calls.map((call) => executeTool(config, input.key, call, signal, emit)),
+        calls.map((call) =>
+          trace
+            ? trace.tool(call, () => executeTool(config, input.key, call, signal, emit))
+            : executeTool(config, input.key, call, signal, emit),
+        ),
       );
       if (signal.aborted) throw abortError(signal);
       turnItems.push(...results.map((r) => r.item));
@@ -587,9 +605,11 @@ export async function runTurn(
     const cost = meter?.cost();
     if (cost) result.cost = cost;
     emit({ type: 'turn-finish', result });
+    trace?.end({ result });
     return result;
   } catch (error) {
     log?.(`turn failed: ${error instanceof CloudhopError ? error.code : 'unexpected'}`);
+    trace?.end({ error });
     if (!committed && baseVersion !== undefined && touchedConversations.size > 0) {
       forgetting = forgetConversations(baseVersion);
       await bounded(forgetting, signal).catch(() => {});

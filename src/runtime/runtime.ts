@@ -65,6 +65,8 @@ export interface StepResult {
   remote?: RemoteHandle;
   /** The runtime that actually answered (differs from the runtime's id behind `failover`). */
   runtimeId?: string;
+  /** What the server said about its answer, where it says it: the response's id and model. */
+  response?: { id?: string; model?: string };
 }
 
 /** How the agent runs one step on a runtime: with its retry policy, timeout and events. */
@@ -87,6 +89,13 @@ export interface Runtime {
   readonly kind: 'stateless' | 'stateful';
   /** Provider family for opaque reasoning data: replayed only to a runtime of the same family. */
   readonly family: string;
+  /**
+   * The provider as the OpenTelemetry GenAI conventions name it (`gen_ai.provider.name`), e.g.
+   * 'azure.ai.openai', 'aws.bedrock', 'openai'. Absent on composite runtimes such as failover.
+   */
+  readonly provider?: string;
+  /** The model (or Azure deployment) the runtime requests. Absent on composite runtimes. */
+  readonly model?: string;
   step(request: StepRequest, context: StepContext): Promise<StepResult>;
   /**
    * Optional capability of composite runtimes (failover): choose which member runtimes run the

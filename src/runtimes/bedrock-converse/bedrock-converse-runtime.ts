@@ -155,6 +155,8 @@ export function bedrockConverse(options: BedrockConverseOptions): Runtime {
     id,
     kind: 'stateless',
     family: BEDROCK_CONVERSE_FAMILY,
+    provider: 'aws.bedrock',
+    model: parsed.model,
     step,
     async close() {
       const current = built;

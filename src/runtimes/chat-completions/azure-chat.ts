@@ -111,6 +111,7 @@ export function azureChat(options: AzureChatOptions): Runtime {
   return createChatCompletionsRuntime({
     id,
     family: 'azure-openai',
+    provider: 'azure.ai.openai',
     factory: 'azureChat',
     model: deployment,
     errors: {

@@ -30,6 +30,8 @@ import { mapChatFinishReason } from './map-chat-finish-reason.js';
 export interface ChatCompletionsRuntimeConfig {
   id: string;
   family: string;
+  /** `gen_ai.provider.name` of the OpenTelemetry GenAI conventions. */
+  provider: string;
   /** The public factory's name, for messages ('azureChat'). */
   factory: string;
   /** The body's `model`: the model name, or the Azure deployment. */
@@ -128,11 +130,15 @@ class ChatStreamAssembler {
   private readonly filterResults: unknown[] = [];
   private rawFinishReason: string | undefined;
   usage: CompletionUsage | undefined;
+  /** The completion's id and model, as its chunks carry them. */
+  readonly response: { id?: string; model?: string } = {};
 
   constructor(private readonly emit: StepContext['emit']) {}
 
   add(chunk: WireChunk): void {
     if (chunk.usage) this.usage = chunk.usage;
+    if (chunk.id) this.response.id ??= chunk.id;
+    if (chunk.model) this.response.model ??= chunk.model;
     for (const choice of chunk.choices ?? []) {
       // One completion is requested; other indexes would be a server's extra candidates.
       if ((choice.index ?? 0) === 0) this.addChoice(choice);
@@ -288,6 +294,7 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
       items: stepItems(choice.message.content || choice.message.refusal || '', calls),
       finishReason: mapChatFinishReason(choice.finish_reason, calls.length > 0),
       usage: normalizeUsage(completion.usage, sentBytes(body)),
+      response: { id: completion.id, model: completion.model },
     };
   }
 
@@ -312,6 +319,7 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
       items: assembler.items(),
       finishReason: assembler.finishReason(),
       usage: normalizeUsage(assembler.usage, sentBytes(streamingBody)),
+      response: assembler.response,
     };
   }
 
@@ -319,6 +327,8 @@ export function createChatCompletionsRuntime(config: ChatCompletionsRuntimeConfi
     id: config.id,
     kind: 'stateless',
     family: config.family,
+    provider: config.provider,
+    model: config.model,
     async step(request, context) {
       if (context.signal.aborted) throw abortError(context.signal);
       const { sdk, client } = loaded ?? (await load());

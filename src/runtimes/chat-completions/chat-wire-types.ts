@@ -7,6 +7,9 @@ import type { CompletionUsage } from 'openai/resources/completions';
  * (content_filter_results + content_filter_offsets only), also after the finish chunk.
  */
 export interface WireChunk {
+  /** Empty in Azure's first chunk, which carries only the prompt filter results. */
+  id?: string;
+  model?: string;
   choices?: WireChunkChoice[] | null;
   usage?: CompletionUsage | null;
 }

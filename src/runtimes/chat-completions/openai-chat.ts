@@ -75,6 +75,7 @@ export function openaiChat(options: OpenAIChatOptions): Runtime {
   return createChatCompletionsRuntime({
     id: `openai-chat:${endpointLabel(baseURL)}/${model}`,
     family: 'openai',
+    provider: 'openai',
     factory: 'openaiChat',
     model,
     errors: {

@@ -67,6 +67,7 @@ export function azureResponses(options: AzureResponsesOptions): Runtime {
   return createResponsesRuntime({
     id: `azure-responses:${endpointLabel(resource)}/${parsed.model}`,
     family: 'azure-openai',
+    provider: 'azure.ai.openai',
     model: parsed.model,
     state: parsed.state,
     createClient: async ({ OpenAI }) =>

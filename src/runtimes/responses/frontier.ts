@@ -144,6 +144,7 @@ export function frontier(options: FrontierOptions): Runtime {
   return createResponsesRuntime({
     id,
     family: 'aws-bedrock-openai',
+    provider: 'aws.bedrock',
     model,
     state,
     createClient: (sdk) => createFrontierClient(sdk, { id, region, service, auth, credentials, baseURL }),

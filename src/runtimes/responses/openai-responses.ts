@@ -54,6 +54,7 @@ export function openaiResponses(options: OpenAIResponsesOptions): Runtime {
   return createResponsesRuntime({
     id: `openai-responses:${endpointLabel(baseURL)}/${parsed.model}`,
     family: 'openai',
+    provider: 'openai',
     model: parsed.model,
     state: parsed.state,
     createClient: async ({ OpenAI }) => new OpenAI({ apiKey, baseURL, ...OPENAI_CLIENT_DEFAULTS }),

@@ -30,6 +30,8 @@ export type ResponsesState = 'previous-response' | 'conversation';
 export interface ResponsesRuntimeConfig {
   id: string;
   family: string;
+  /** `gen_ai.provider.name` of the OpenTelemetry GenAI conventions. */
+  provider: string;
   model: string;
   state: ResponsesState;
   /** Builds the configured client; called on the first step only (vendor SDKs load lazily). */
@@ -194,6 +196,7 @@ export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime 
           finishReason,
           usage: mapResponsesUsage(response.usage, requestBytes),
           remote,
+          response: { id: response.id, model: response.model },
         };
       } catch (error) {
         if (progress && conversationId !== undefined && responseRequested && !refusedByServer(error, sdk)) {
@@ -222,7 +225,7 @@ export function createResponsesRuntime(config: ResponsesRuntimeConfig): Runtime 
     }
   }
 
-  return { id, kind: 'stateful', family, step };
+  return { id, kind: 'stateful', family, provider: config.provider, model, step };
 }
 
 /** A client that cannot be built is a configuration problem (loading errors already are CloudhopErrors). */

@@ -120,6 +120,7 @@ export interface WireContentFilter {
 
 export interface WireResponse {
   id: string;
+  model?: string;
   status?: string;
   output?: WireOutputItem[];
   usage?: WireUsage | null;
