@@ -293,6 +293,21 @@ describe('prices and cost', () => {
     expect(await reader.session('never').cost()).toEqual({ usd: 0, byRuntime: {} });
   });
 
+  it('charges a resubmitted turn (same idempotencyKey) nothing: the model was not asked again', async () => {
+    const prices = { 'gpt-4o': { inputPerMTok: 1, outputPerMTok: 2 } };
+    const agent = createAgent({
+      runtime: meteredRuntime(AZURE_ID, ['Hi', 'not asked'], { input: 1_000_000, output: 0 }),
+      prices,
+    });
+    const first = await agent.run('Hi', { session: 's', idempotencyKey: 'order-1' });
+    expect(first.cost?.usd).toBeCloseTo(1, 10);
+    const again = await agent.run('Hi', { session: 's', idempotencyKey: 'order-1' });
+    expect(again.items).toEqual(first.items);
+    expect(again).not.toHaveProperty('cost');
+    expect(again.usage).toMatchObject({ inputTokens: 0, outputTokens: 0 });
+    expect((await agent.session('s').cost()).usd).toBeCloseTo(1, 10);
+  });
+
   it.each([
     [{ 'gpt-4o': { inputPerMTok: -1, outputPerMTok: 10 } }, 'prices["gpt-4o"].inputPerMTok'],
     [{ 'gpt-4o': { inputPerMTok: Number.NaN, outputPerMTok: 10 } }, 'prices["gpt-4o"].inputPerMTok'],

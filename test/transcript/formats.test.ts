@@ -37,7 +37,12 @@ const conversation: Item[] = [
   message('01B', 'assistant', 'Nice to meet you, Ada.'),
   summary('01C', 0, 2),
   message('01D', 'user', 'What is my name?'),
-  message('01E', 'assistant', 'Your name is Ada.'),
+  {
+    ...message('01E', 'assistant', 'Your name is Ada.'),
+    // Which runtime answered and what its step used: what a session's cost is read back from.
+    runtimeId: 'openai-responses:gpt-4o',
+    usage: { inputTokens: 40, outputTokens: 6, totalTokens: 46, cachedInputTokens: 32, reasoningTokens: 0 },
+  },
 ];
 
 const responsesBinding: Binding = {
@@ -114,6 +119,10 @@ describe('transcript formats', () => {
     const file = await exportSession(store, 'long');
     expect(file.format).toBe('cloudhop.transcript/v2');
     expect(file.items).toEqual(conversation);
+    expect(file.items[4]).toMatchObject({
+      runtimeId: 'openai-responses:gpt-4o',
+      usage: { cachedInputTokens: 32 },
+    });
     expect(file.bindings).toEqual({ [responsesBinding.runtimeId]: responsesBinding });
 
     for (const input of [file, JSON.stringify(file)]) {

@@ -164,6 +164,8 @@ describe('azureChat: answers', () => {
       reasoningTokens: 448,
       requestBytes: seen[0]!.bytes,
     });
+    // What a trace names as gen_ai.response.id and gen_ai.response.model.
+    expect(result.response).toEqual({ id: body.id, model: body.model });
   });
 
   it('reports only the usage fields the service sent', async () => {
@@ -214,6 +216,14 @@ describe('azureChat: streaming', () => {
       requestBytes: seen[0]!.bytes,
     });
     expect(seen[0]!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    // Azure's first chunk (prompt filter results) carries an empty id and model: the answer's own are kept.
+    const answered = vendorText('azure-chat-stream.txt')
+      .split('\n')
+      .filter((line) => line.startsWith('data: {'))
+      .map((line) => JSON.parse(line.slice('data: '.length)))
+      .find((chunk) => chunk.id !== '');
+    expect(answered.id).toMatch(/^chatcmpl-/);
+    expect(result.response).toEqual({ id: answered.id, model: answered.model });
   });
 
   it('emits each text delta as it arrives, before the stream has ended', async () => {

@@ -47,6 +47,7 @@ describe('Responses output mapping', () => {
       reasoningTokens: 0,
     });
     expect(result.remote).toEqual({ responseId: response.id });
+    expect(result.response).toEqual({ id: response.id, model: response.model });
   });
 
   it('maps a message to one assistant item with cloudhop ids and cached-token usage', async () => {

@@ -66,6 +66,10 @@ describe('Responses streaming', () => {
       }),
     ]);
     expect(result.remote).toEqual({ responseId: 'resp_67c9fdcecf488190bdd9a0409de3a1ec07b8b0ad4e5eb654' });
+    expect(result.response).toEqual({
+      id: 'resp_67c9fdcecf488190bdd9a0409de3a1ec07b8b0ad4e5eb654',
+      model: 'gpt-5.4',
+    });
     expect(result.usage).toMatchObject({ inputTokens: 37, outputTokens: 11, totalTokens: 48 });
     expect(result.usage.requestBytes).toBe(seen[0]!.bytes);
   });
