@@ -1,6 +1,7 @@
 // Packs the tarball, installs it into a clean temporary project next to its peers, and uses it
-// from ESM, from CommonJS, and from both in one process, the way a user would. Run by .ci/run
-// after the build.
+// from ESM, from CommonJS, and from both in one process, the way a user would; with `telemetry`
+// too, from both formats, which loads the telemetry chunk and @opentelemetry/api from dist/ by
+// dynamic import. Run by .ci/run after the build.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,9 +29,14 @@ function check(name, fn) {
 
 try {
   const tarball = run('npm', ['pack', '--silent', '--pack-destination', dir], root).trim().split('\n').at(-1);
-  const peers = ['zod', 'openai', '@aws-sdk/client-bedrock-runtime', '@smithy/node-http-handler'].map(
-    (name) => `${name}@${pkg.devDependencies[name]}`,
-  );
+  const peers = [
+    'zod',
+    'openai',
+    '@aws-sdk/client-bedrock-runtime',
+    '@smithy/node-http-handler',
+    '@opentelemetry/api',
+    '@opentelemetry/sdk-trace-base',
+  ].map((name) => `${name}@${pkg.devDependencies[name]}`);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'pack-test', private: true }));
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball), ...peers]);
 
@@ -70,6 +76,67 @@ try {
   writeFileSync(
     join(dir, 'cjs.cjs'),
     flow((name) => `require('${name}')`),
+  );
+
+  // A turn with a tool call, traced into an in-memory exporter: one invoke_agent span with the two
+  // model requests and the tool call as its children, and the API key on none of them.
+  const traced = (load) => `
+    const { createAgent, tool, memoryStore } = ${load('cloudhop')};
+    const { azureChat } = ${load('cloudhop/azure')};
+    const { startEmulator } = ${load('cloudhop/emulator')};
+    const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = ${load('@opentelemetry/sdk-trace-base')};
+    const { z } = ${load('zod')};
+    const main = async () => {
+      const emu = await startEmulator({ port: 0 });
+      const exporter = new InMemorySpanExporter();
+      const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+      try {
+        const weather = tool({ name: 'get_weather', input: z.object({ city: z.string() }), execute: ({ city }) => ({ city, tempC: 21 }) });
+        const agent = createAgent({
+          runtime: azureChat({ endpoint: emu.azureEndpoint, deployment: 'gpt-4o', apiKey: 'k-pack-telemetry' }),
+          tools: [weather],
+          store: memoryStore(),
+          telemetry: { tracer: provider.getTracer('pack-test') },
+        });
+        const { text } = await agent.run('Use get_weather for Paris.', { session: 'traced' });
+        if (!text.includes('get_weather')) throw new Error('the turn did not report the tool: ' + text);
+        const spans = exporter.getFinishedSpans();
+        const names = spans.map((s) => s.name).join(', ');
+        const turn = spans.find((s) => s.name === 'invoke_agent');
+        if (!turn) throw new Error('no invoke_agent span, got: ' + names);
+        const children = spans.filter((s) => s.parentSpanContext?.spanId === turn.spanContext().spanId);
+        const chats = children.filter((s) => s.name.startsWith('chat '));
+        if (chats.length !== 2) throw new Error('expected 2 chat children of invoke_agent, got: ' + names);
+        if (!children.some((s) => s.name === 'execute_tool get_weather')) throw new Error('no execute_tool child, got: ' + names);
+        if (turn.attributes['gen_ai.conversation.id'] !== 'traced') throw new Error('gen_ai.conversation.id: ' + turn.attributes['gen_ai.conversation.id']);
+        if (JSON.stringify(spans.map((s) => [s.attributes, s.events, s.status])).includes('k-pack-telemetry')) throw new Error('the API key is on a span');
+      } finally {
+        await provider.shutdown();
+        await emu.close();
+      }
+      console.log('ok');
+    };
+    main().catch((e) => { console.error(e); process.exit(1); });`;
+  writeFileSync(
+    join(dir, 'traced-esm.mjs'),
+    traced((name) => `await import('${name}')`),
+  );
+  writeFileSync(
+    join(dir, 'traced-cjs.cjs'),
+    traced((name) => `require('${name}')`),
+  );
+
+  writeFileSync(
+    join(dir, 'untraced.cjs'),
+    `
+    const { createAgent } = require('cloudhop');
+    const { scriptedRuntime } = require('cloudhop/testing');
+    createAgent({ runtime: scriptedRuntime(['hi']) }).run('hello', { session: 'u' }).then((result) => {
+      if (result.text !== 'hi') throw new Error('scripted run: ' + result.text);
+      const loaded = Object.keys(require.cache).filter((p) => /node_modules[\\\\/]@opentelemetry[\\\\/]/.test(p));
+      if (loaded.length) throw new Error('loaded: ' + loaded.join(', '));
+      console.log('ok');
+    }).catch((e) => { console.error(e); process.exit(1); });`,
   );
 
   // The ESM and CommonJS builds are two copies of the package. An app (or a dependency of it)
@@ -113,11 +180,24 @@ try {
     const out = run('node', ['dual.mjs']);
     if (!out.includes('ok')) throw new Error(out);
   });
+  check('ESM: a turn with telemetry records invoke_agent with chat and execute_tool children', () => {
+    const out = run('node', ['traced-esm.mjs']);
+    if (!out.includes('ok')) throw new Error(out);
+  });
+  check('CommonJS: a turn with telemetry records invoke_agent with chat and execute_tool children', () => {
+    const out = run('node', ['traced-cjs.cjs']);
+    if (!out.includes('ok')) throw new Error(out);
+  });
   check("import 'cloudhop' loads no vendor SDK or store driver", () => {
     run('node', [
       '-e',
-      "require('cloudhop'); const l = Object.keys(require.cache).filter(p => /node_modules[\\\\/](openai|@aws-sdk|@smithy|ioredis|pg|better-sqlite3)[\\\\/]/.test(p)); if (l.length) { console.log(l.join('\\n')); process.exit(1); }",
+      "require('cloudhop'); const l = Object.keys(require.cache).filter(p => /node_modules[\\\\/](openai|@aws-sdk|@smithy|@opentelemetry|ioredis|pg|better-sqlite3)[\\\\/]/.test(p)); if (l.length) { console.log(l.join('\\n')); process.exit(1); }",
     ]);
+  });
+  // @opentelemetry/api is installed next to cloudhop here: a turn without telemetry must not load it.
+  check('a CommonJS turn without telemetry loads nothing of OpenTelemetry', () => {
+    const out = run('node', ['untraced.cjs']);
+    if (!out.includes('ok')) throw new Error(out);
   });
   check('the cloudhop bin answers --help', () => {
     const out = run('npx', ['--no-install', 'cloudhop', '--help']);

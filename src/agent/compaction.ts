@@ -18,6 +18,8 @@ export interface CompactionRun {
   history: SessionHistory;
   budget: ContextBudget & { compaction: NonNullable<ContextBudget['compaction']> };
   runtime: Runtime;
+  /** Wraps the runtime for each summarizer request, so that a trace numbers each one's attempts from 1. */
+  traced: (runtime: Runtime) => Runtime;
   retry: RetryPolicy;
   timeoutMs?: number;
   signal: AbortSignal;
@@ -141,7 +143,7 @@ async function summarize(
     tools: [],
     stream: false,
   };
-  const result = await stepWithRetry(runtime, request, ignoreEvent, {
+  const result = await stepWithRetry(run.traced(runtime), request, ignoreEvent, {
     policy: run.retry,
     signal: run.signal,
     runtimeId: runtime.id,

@@ -71,9 +71,21 @@ function errorType(error: unknown): string {
   return error instanceof Error && error.name ? error.name : '_OTHER';
 }
 
-function failed(span: Span, error: unknown): void {
+/**
+ * The status description: the error's message, secrets redacted. An output_invalid message quotes
+ * the model's answer (or what the output schema said of it), so without recordContent it is told
+ * without the quote.
+ */
+function statusMessage(error: unknown, recordContent: boolean): string {
+  if (!recordContent && CloudhopError.is(error, 'output_invalid')) {
+    return "The model's answer did not fit the output schema (not quoted: recordContent is off).";
+  }
+  return redactSecrets(describeThrown(error));
+}
+
+function failed(span: Span, error: unknown, recordContent: boolean): void {
   span.setAttribute('error.type', errorType(error));
-  span.setStatus({ code: STATUS_ERROR, message: redactSecrets(describeThrown(error)) });
+  span.setStatus({ code: STATUS_ERROR, message: statusMessage(error, recordContent) });
 }
 
 /** Attributes every span of the turn carries. */
@@ -125,6 +137,15 @@ class OtelTurnTracer implements TurnTracer {
       });
       return work();
     }
+  }
+
+  /**
+   * Records the outcome on `span`, then ends it even when recording failed: a span never ended is
+   * never exported, and the spans under it would lose their parent.
+   */
+  finish(span: Span, record: () => void): void {
+    this.guard(record);
+    this.guard(() => span.end());
   }
 
   startSpan(name: string, kind: number, attributes: Attributes, parent: Context): Span | undefined {
@@ -212,14 +233,11 @@ class OtelTurnTrace implements TurnTrace {
     try {
       result = await tracer.within(this.context, span, () => runtime.step(request, watched));
     } catch (error) {
-      tracer.guard(() => {
-        failed(span, error);
-        span.end();
-      });
+      tracer.finish(span, () => failed(span, error, this.recordContent));
       throw error;
     }
     this.answeredBy = runtime;
-    tracer.guard(() => {
+    tracer.finish(span, () => {
       const ended: Attributes = {
         'gen_ai.response.finish_reasons': [result.finishReason],
         ...usageAttributes(result.usage),
@@ -231,7 +249,6 @@ class OtelTurnTrace implements TurnTrace {
         ended['gen_ai.output.messages'] = contentAttribute(genAiMessages(result.items, result.finishReason));
       }
       span.setAttributes(ended);
-      span.end();
     });
     return result;
   }
@@ -252,20 +269,16 @@ class OtelTurnTrace implements TurnTrace {
     try {
       outcome = await tracer.within(this.context, span, run);
     } catch (error) {
-      tracer.guard(() => {
-        failed(span, error);
-        span.end();
-      });
+      tracer.finish(span, () => failed(span, error, this.recordContent));
       throw error;
     }
-    tracer.guard(() => {
+    tracer.finish(span, () => {
       const { item } = outcome;
       if (this.recordContent) span.setAttribute('gen_ai.tool.call.result', redactSecrets(item.output));
       if (item.isError) {
         span.setAttribute('error.type', 'tool_error');
         span.setStatus({ code: STATUS_ERROR, message: 'the tool call ended in an error result' });
       }
-      span.end();
     });
     return outcome;
   }
@@ -320,13 +333,12 @@ class OtelTurnTrace implements TurnTrace {
   end(outcome: { result: RunResult; replayed?: boolean } | { error: unknown }): void {
     const { span } = this;
     if (!span) return;
-    this.tracer.guard(() => {
+    this.tracer.finish(span, () => {
       if ('error' in outcome) {
-        failed(span, outcome.error);
+        failed(span, outcome.error, this.recordContent);
       } else {
         span.setAttributes(this.resultAttributes(outcome.result, outcome.replayed === true));
       }
-      span.end();
     });
   }
 

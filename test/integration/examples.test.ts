@@ -26,4 +26,20 @@ describe('examples run offline on the emulator', () => {
     for (const [, bytes] of moves) expect(Number(bytes!.replaceAll(',', ''))).toBeLessThan(50_000);
     expect(stdout).toContain('The summary, stored in the session: Summary: the user said "my name is Ada".');
   }, 90_000);
+  it('observability.ts prints a trace with a retry, a failover, a tool span and the cost', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'examples', 'observability.ts')],
+      { cwd: root, timeout: 60_000 },
+    );
+    const tree = stdout.slice(stdout.indexOf('\ntrace:\n'));
+    expect(tree).toMatch(/^invoke_agent weather-bot .* cost\.usd=\d/m);
+    expect(tree).toMatch(/^ {2}· event cloudhop\.retry /m);
+    expect(tree).toMatch(/^ {2}· event cloudhop\.failover /m);
+    expect(tree.match(/^ {2}chat gpt-4o .* ERROR .*error\.type="provider_unavailable"/gm)).toHaveLength(2);
+    expect(tree).toMatch(/^ {2}chat openai\.gpt-oss-120b .*provider\.name="aws\.bedrock"/m);
+    expect(tree).toMatch(/^ {2}execute_tool get_weather /m);
+    expect(tree).toMatch(/^ {2}chat gpt-4o [^\n]*finish_reasons=\["stop"\]/m);
+    expect(stdout).toMatch(/^cost: \{"usd":\d/m);
+  }, 90_000);
 });

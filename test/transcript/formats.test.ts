@@ -6,6 +6,7 @@ import {
   exportSession,
   type Item,
   importSession,
+  type MessageItem,
   memoryStore,
   parseTranscript,
   TRANSCRIPT_FORMAT,
@@ -38,7 +39,7 @@ const conversation: Item[] = [
   summary('01C', 0, 2),
   message('01D', 'user', 'What is my name?'),
   {
-    ...message('01E', 'assistant', 'Your name is Ada.'),
+    ...(message('01E', 'assistant', 'Your name is Ada.') as MessageItem),
     // Which runtime answered and what its step used: what a session's cost is read back from.
     runtimeId: 'openai-responses:gpt-4o',
     usage: { inputTokens: 40, outputTokens: 6, totalTokens: 46, cachedInputTokens: 32, reasoningTokens: 0 },
