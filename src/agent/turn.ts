@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type * as z from 'zod/v4';
 import {
   CloudhopError,
@@ -86,6 +85,24 @@ export interface TurnInput {
 }
 
 const LISTENERS_BEFORE_WARNING = 8;
+
+/**
+ * Lifts Node's listener limit on a turn's signal. Looked up only when needed and without a static
+ * `node:` import, so the core runs on web-standard runtimes; where `getBuiltinModule` is missing or
+ * throws (Node before 20.16, Next.js's Edge sandbox), Node's warning is merely cosmetic.
+ */
+function allowManyListeners(signal: AbortSignal): void {
+  try {
+    const events = (
+      globalThis as {
+        process?: { getBuiltinModule?: (name: string) => typeof import('node:events') | undefined };
+      }
+    ).process?.getBuiltinModule?.('node:events');
+    events?.setMaxListeners(0, signal);
+  } catch {
+    // Not Node, or a sandbox that forbids it: nothing to lift.
+  }
+}
 
 /** The turn's structured output: undefined without an output schema, else the answer parsed and checked. */
 async function structuredOutput(
@@ -352,7 +369,8 @@ export async function runTurn(
         const compacted = await compact({
           history,
           budget: { ...budget, compaction },
-          runtime: traced(compaction.runtime ?? runtime),
+          runtime: compaction.runtime ?? runtime,
+          traced,
           retry: config.retry,
           timeoutMs: config.timeoutMs,
           signal,
@@ -472,7 +490,7 @@ export async function runTurn(
             emittedText = false;
             // Vendor clients leave one abort listener per request on the signal; a long turn is bounded
             // by steps × attempts and is no leak, so it should not trigger Node's warning.
-            if (++requests === LISTENERS_BEFORE_WARNING) setMaxListeners(0, signal);
+            if (++requests === LISTENERS_BEFORE_WARNING) allowManyListeners(signal);
           },
         );
       let result: StepResult;

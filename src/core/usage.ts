@@ -54,7 +54,29 @@ export function addUsage(a: Usage, b: Usage): Usage {
   return sum;
 }
 
-/** UTF-8 length of a request body, counted in place without copying it. */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * UTF-8 length of a request body, counted in place without copying it (no `Buffer`: core runs on
+ * web-standard runtimes too). A lone surrogate counts 3 bytes, as the U+FFFD it is sent as.
+ */
 export function byteLength(body: string): number {
-  return Buffer.byteLength(body, 'utf8');
+  const length = body.length;
+  const firstNonAscii = body.search(NON_ASCII);
+  if (firstNonAscii === -1) return length;
+  let bytes = length;
+  for (let i = firstNonAscii; i < length; i++) {
+    const code = body.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) {
+      bytes += 1;
+    } else if (code <= 0xdbff && code >= 0xd800 && (body.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // A surrogate pair: two UTF-16 units, one 4-byte code point.
+      bytes += 2;
+      i++;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
 }

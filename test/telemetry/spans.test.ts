@@ -464,6 +464,8 @@ describe('what happened to the session shows as events on the turn span', () => 
     const children = childrenOf(spans, turn!);
     expect(children.length).toBeGreaterThan(1);
     expect(children.every((span) => span.name === `chat ${MODELS.azureChat}`)).toBe(true);
+    // Each summarizer request is a request of its own, not a retry of the one before.
+    expect(children.map((span) => span.attributes['cloudhop.attempt'])).toEqual(children.map(() => 1));
 
     tracing.reset();
     const failingStore = memoryStore();

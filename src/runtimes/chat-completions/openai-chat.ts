@@ -35,8 +35,9 @@ const optionsSchema = z.strictObject({
   headers: stringRecord.optional(),
 });
 
+/** The environment where there is one: cloudhop/openai also runs on web-standard runtimes without `process`. */
 function environment(name: string): string | undefined {
-  const value = process.env[name]?.trim();
+  const value = globalThis.process?.env?.[name]?.trim();
   return value ? value : undefined;
 }
 

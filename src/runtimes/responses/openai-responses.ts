@@ -43,7 +43,8 @@ const hints = {
 /** The Responses API on OpenAI (or any compatible server via `baseURL`). Runtime id: `openai-responses:<host><path>/<model>`. */
 export function openaiResponses(options: OpenAIResponsesOptions): Runtime {
   const parsed = parseOptions('openaiResponses', optionsSchema, options, hints);
-  const apiKey = parsed.apiKey ?? process.env.OPENAI_API_KEY?.trim();
+  // Guarded: cloudhop/openai also runs on web-standard runtimes without `process`.
+  const apiKey = parsed.apiKey ?? globalThis.process?.env?.OPENAI_API_KEY?.trim();
   if (!apiKey)
     throw invalidConfig(
       'apiKey',
