@@ -5,6 +5,7 @@ export const entries = {
   azure: 'src/azure.ts',
   openai: 'src/openai.ts',
   aws: 'src/aws.ts',
+  'ai-sdk': 'src/ai-sdk.ts',
   testing: 'src/testing/index.ts',
   emulator: 'src/emulator/index.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
