@@ -13,6 +13,14 @@ export type { AgentStream } from './agent/event-stream.js';
 export type { Tool, ToolContext, ToolDefinition } from './agent/tool.js';
 export { tool } from './agent/tool.js';
 export type { TelemetryOptions, TelemetryTracer } from './agent/turn-trace.js';
+export type { ToolUIPart, UIMessage, UIMessageMetadata, UIMessagePart } from './agent/ui-messages.js';
+export { toUIMessages } from './agent/ui-messages.js';
+export type {
+  NodeResponseLike,
+  PipeToNodeResponseOptions,
+  UIMessageStreamResponseInit,
+  WebStreamFormat,
+} from './agent/web-responses.js';
 export type { CloudhopErrorCode, CloudhopErrorOptions } from './core/errors.js';
 export { CloudhopError, ERROR_CODES } from './core/errors.js';
 export type {

@@ -25,7 +25,7 @@ import { type Runtime, runtimeSchema } from '../runtime/runtime.js';
 import { memoryStore } from '../stores/memory.js';
 import { type ContextPolicy, resolveBudget, textTokens } from './context-policy.js';
 import { CostMeter, type Prices, parsePrices } from './cost.js';
-import { type AgentStream, createEventStream } from './event-stream.js';
+import { type AgentStream, createEventStream, followSignal } from './event-stream.js';
 import { stopReleaseRetries } from './lease-keeper.js';
 import { loadWindow } from './session-history.js';
 import { serializeTurns, turnQueueOf } from './session-queue.js';
@@ -407,17 +407,22 @@ function buildAgent(config: AgentConfig, options: AgentOptions, owned: Owned): A
     runOptions: RunOptions<unknown>,
     stream: boolean,
     emit: Parameters<typeof runTurn>[3],
+    streamAbort?: AbortController,
   ): Promise<RunResult<any>> => {
     try {
       const turn = toTurnInput(config, input, runOptions, stream);
       config.log?.(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
+      // A streamed turn also ends when its web response's client goes away (streamAbort); the
+      // caller's signal aborts that controller too.
+      const unfollow = streamAbort && turn.signal && followSignal(turn.signal, streamAbort);
       // The turn's signal and timeout start now, so they also bound the wait behind earlier turns.
-      const { signal, dispose } = turnSignal(turn.signal, turn.turnTimeoutMs);
+      const { signal, dispose } = turnSignal(streamAbort?.signal ?? turn.signal, turn.turnTimeoutMs);
       const run = () => runTurn(config, turn, signal, emit);
       const { telemetry } = config;
       const traced = telemetry && !config.tracer ? () => tracerOf(config, telemetry).then(run) : run;
       const done = serializeTurns(turns, turn.key, traced, signal);
       if (dispose) done.then(dispose, dispose);
+      if (unfollow) done.then(unfollow, unfollow);
       return done;
     } catch (error) {
       return Promise.reject(error);
@@ -429,8 +434,8 @@ function buildAgent(config: AgentConfig, options: AgentOptions, owned: Owned): A
       return start(input, runOptions as RunOptions<unknown>, false, eventSink(config, undefined));
     },
     stream(input, runOptions) {
-      return createEventStream((emit) =>
-        start(input, runOptions as RunOptions<unknown>, true, eventSink(config, emit)),
+      return createEventStream((emit, abort) =>
+        start(input, runOptions as RunOptions<unknown>, true, eventSink(config, emit), abort),
       );
     },
     session(id) {
