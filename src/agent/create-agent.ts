@@ -31,7 +31,7 @@ import { loadWindow } from './session-history.js';
 import { serializeTurns, turnQueueOf } from './session-queue.js';
 import { indexTools, isZod4Schema, jsonSchemaOf, type Tool, toolSpecs } from './tool.js';
 import { runTurn, type TurnConfig, type TurnInput } from './turn.js';
-import { turnSignal } from './turn-signal.js';
+import { canAbort, turnSignal } from './turn-signal.js';
 import type { TelemetryOptions, TelemetryTracer, TurnTracer } from './turn-trace.js';
 
 export interface AgentOptions {
@@ -407,22 +407,34 @@ function buildAgent(config: AgentConfig, options: AgentOptions, owned: Owned): A
     runOptions: RunOptions<unknown>,
     stream: boolean,
     emit: Parameters<typeof runTurn>[3],
-    streamAbort?: AbortController,
+    abortFor?: () => AbortController | undefined,
   ): Promise<RunResult<any>> => {
     try {
       const turn = toTurnInput(config, input, runOptions, stream);
       config.log?.(`turn on ${config.runtime.id} for ${turn.key.namespace}/${turn.key.sessionId}`);
-      // A streamed turn also ends when its web response's client goes away (streamAbort); the
-      // caller's signal aborts that controller too.
-      const unfollow = streamAbort && turn.signal && followSignal(turn.signal, streamAbort);
       // The turn's signal and timeout start now, so they also bound the wait behind earlier turns.
-      const { signal, dispose } = turnSignal(streamAbort?.signal ?? turn.signal, turn.turnTimeoutMs);
-      const run = () => runTurn(config, turn, signal, emit);
+      const { signal, dispose } = turnSignal(turn.signal, turn.turnTimeoutMs);
+      /** A turn streamed to a web response whose client may go away: it aborts through `web`. */
+      const runAbortable = (web: AbortController) => {
+        const unfollow = canAbort(signal) ? followSignal(signal, web) : undefined;
+        const done = runTurn(config, turn, web.signal, emit);
+        if (unfollow) done.then(unfollow, unfollow);
+        return done;
+      };
+      const run = abortFor
+        ? // A streamed turn starts a microtask later, holding its place in the queue: a web response
+          // made right after stream() is known by then, and only such a turn takes the controller
+          // (an abortable signal costs every await of the turn).
+          () =>
+            Promise.resolve().then(() => {
+              const web = abortFor();
+              return web ? runAbortable(web) : runTurn(config, turn, signal, emit);
+            })
+        : () => runTurn(config, turn, signal, emit);
       const { telemetry } = config;
       const traced = telemetry && !config.tracer ? () => tracerOf(config, telemetry).then(run) : run;
       const done = serializeTurns(turns, turn.key, traced, signal);
       if (dispose) done.then(dispose, dispose);
-      if (unfollow) done.then(unfollow, unfollow);
       return done;
     } catch (error) {
       return Promise.reject(error);
@@ -434,8 +446,8 @@ function buildAgent(config: AgentConfig, options: AgentOptions, owned: Owned): A
       return start(input, runOptions as RunOptions<unknown>, false, eventSink(config, undefined));
     },
     stream(input, runOptions) {
-      return createEventStream((emit, abort) =>
-        start(input, runOptions as RunOptions<unknown>, true, eventSink(config, emit), abort),
+      return createEventStream((emit, abortFor) =>
+        start(input, runOptions as RunOptions<unknown>, true, eventSink(config, emit), abortFor),
       );
     },
     session(id) {

@@ -16,7 +16,9 @@ import {
  * What `agent.stream()` returns: the turn's events as they happen, and the final result. The events
  * have one consumer: iterate them, or hand them to one of the `to…Response` methods or
  * `pipeToNodeResponse`. A response's client that goes away (cancels the body, closes the
- * connection) aborts the turn, and nothing is committed.
+ * connection) aborts the turn, and nothing is committed — when the response is made right away, as
+ * `return agent.stream(...).toUIMessageStreamResponse()` does (before the turn starts, a microtask
+ * later); one made later streams the turn but cannot stop it.
  */
 export interface AgentStream<Output = unknown> extends AsyncIterable<AgentEvent> {
   /** Resolves with the same result `run()` would give; rejects with the turn's CloudhopError. */
@@ -64,11 +66,15 @@ const CLIENT_GONE =
 
 /**
  * Buffers events from a running turn for one consumer. The turn runs whether or not anyone
- * iterates; iteration ends after `turn-finish`, or throws the turn's error. `run` gets the turn's
- * controller: a web response whose client went away aborts the turn through it.
+ * iterates; iteration ends after `turn-finish`, or throws the turn's error. `run` asks `abortFor()`
+ * when the turn starts: a web response made by then has a controller, through which a client that
+ * went away aborts the turn; an iterated stream has none, and its turn keeps the cheaper signal.
  */
 export function createEventStream<Output>(
-  run: (emit: (event: AgentEvent) => void, abort: AbortController) => Promise<RunResult<Output>>,
+  run: (
+    emit: (event: AgentEvent) => void,
+    abortFor: () => AbortController | undefined,
+  ) => Promise<RunResult<Output>>,
 ): AgentStream<Output> {
   const buffered: AgentEvent[] = [];
   let finished = false;
@@ -79,7 +85,7 @@ export function createEventStream<Output>(
     | undefined;
   /** Who reads the events: the iterator, or the method that made a response of them. */
   let consumer: string | undefined;
-  const abort = new AbortController();
+  let abort: AbortController | undefined;
 
   const settle = () => {
     const reader = waiting;
@@ -89,15 +95,18 @@ export function createEventStream<Output>(
     else reader.resolve({ value: undefined, done: true });
   };
 
-  const result = run((event) => {
-    const reader = waiting;
-    if (reader) {
-      waiting = undefined;
-      reader.resolve({ value: event, done: false });
-    } else {
-      buffered.push(event);
-    }
-  }, abort).then(
+  const result = run(
+    (event) => {
+      const reader = waiting;
+      if (reader) {
+        waiting = undefined;
+        reader.resolve({ value: event, done: false });
+      } else {
+        buffered.push(event);
+      }
+    },
+    () => abort,
+  ).then(
     (value) => {
       finished = true;
       settle();
@@ -128,13 +137,14 @@ export function createEventStream<Output>(
   const events: TurnEvents = {
     next,
     abandon() {
-      if (!finished) abort.abort(new CloudhopError('aborted', CLIENT_GONE));
+      if (!finished) abort?.abort(new CloudhopError('aborted', CLIENT_GONE));
     },
   };
 
   const claim = (method: string) => {
     if (consumer === undefined) {
       consumer = method;
+      if (method !== 'iterator') abort = new AbortController();
       return;
     }
     const call = method === 'iterator' ? 'Iterating the stream' : `stream.${method}()`;
