@@ -96,6 +96,23 @@ function runtimeAttributes(runtime: Runtime): Attributes {
   return attributes;
 }
 
+/** Per runtime, made once (reading the id's URL costs more than the rest of a span). */
+const requestAttributesOf = new WeakMap<Runtime, Attributes>();
+
+/** What every request span of `runtime` carries: the runtime, and the server it talks to. */
+function requestAttributes(runtime: Runtime): Attributes {
+  let attributes = requestAttributesOf.get(runtime);
+  if (attributes) return attributes;
+  attributes = runtimeAttributes(runtime);
+  const server = serverOf(runtime.id);
+  if (server) {
+    attributes['server.address'] = server.address;
+    if (server.port !== undefined) attributes['server.port'] = server.port;
+  }
+  requestAttributesOf.set(runtime, attributes);
+  return attributes;
+}
+
 class OtelTurnTracer implements TurnTracer {
   private readonly tracer: Tracer;
   private reported = false;
@@ -144,7 +161,9 @@ class OtelTurnTracer implements TurnTracer {
    * never exported, and the spans under it would lose their parent.
    */
   finish(span: Span, record: () => void): void {
-    this.guard(record);
+    // A span that records nothing (a sampled-out or no-op one) is not worth describing.
+    const recording = this.guard(() => typeof span.isRecording !== 'function' || span.isRecording());
+    if (recording !== false) this.guard(record);
     this.guard(() => span.end());
   }
 
@@ -197,15 +216,10 @@ class OtelTurnTrace implements TurnTrace {
       'gen_ai.output.type': request.output ? 'json' : 'text',
       'gen_ai.request.stream': request.stream,
       'cloudhop.attempt': attempt,
-      ...runtimeAttributes(runtime),
+      ...requestAttributes(runtime),
     };
     if (runtime.kind === 'stateful')
       attributes['cloudhop.remote.resumed'] = request.remoteState !== undefined;
-    const server = serverOf(runtime.id);
-    if (server) {
-      attributes['server.address'] = server.address;
-      if (server.port !== undefined) attributes['server.port'] = server.port;
-    }
     if (this.recordContent) {
       if (request.instructions !== undefined) {
         attributes['gen_ai.system_instructions'] = contentAttribute([
