@@ -240,6 +240,13 @@ describe.skipIf(!redisUp)('redisStore', () => {
     const store = redisStore({ url: REDIS_URL, keyPrefix });
     const watcher = new Redis(REDIS_URL);
     const signaller = new Redis(REDIS_URL);
+    // Every connection's ready check (INFO) is done before MONITOR starts: ioredis fails with a
+    // "Command queue state error" when one is reported while the monitor connection is set up.
+    await Promise.all([
+      watcher.ping(),
+      signaller.ping(),
+      store.load({ namespace: 'default', sessionId: 'warm-up' }),
+    ]);
     const monitor = await watcher.monitor();
     const itemsKey = `${keyPrefix}{windows}:s:long:items`;
     const marker = `${keyPrefix}marker`;
